@@ -1,0 +1,39 @@
+#pragma once
+// A Hugging Face checkpoint's tensors: model.safetensors or a sharded
+// model.safetensors.index.json, memory-mapped, with metadata aliases resolved
+// (e.g. story-llama stores only lm_head.weight and maps model.embed_tokens.weight to it).
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+class Checkpoint {
+ public:
+  // `dir` holds model.safetensors or model.safetensors.index.json (or is a .safetensors file).
+  static Checkpoint open(const std::filesystem::path& dir);
+
+  bool contains(const std::string& name) const;
+  std::vector<std::string> names() const;
+  std::vector<std::int64_t> shape(const std::string& name) const;
+
+  // The tensor converted to `dtype` on `device`. When no conversion or copy is needed
+  // (same dtype, CPU) the tensor aliases the mapped file: no copy, pages load on demand.
+  // A missing tensor, or one whose shape differs from `expected_shape` (when given),
+  // throws relmoe::Error naming the file and tensor.
+  torch::Tensor get(const std::string& name, torch::ScalarType dtype, torch::Device device,
+                    const std::optional<std::vector<std::int64_t>>& expected_shape = {}) const;
+
+  // Total bytes of tensor data across shards.
+  std::size_t data_bytes() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace relmoe

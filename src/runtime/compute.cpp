@@ -1,0 +1,33 @@
+#include "runtime/compute.hpp"
+
+#include "base/error.hpp"
+
+#include <thread>
+
+namespace relmoe {
+
+void set_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+}
+
+torch::Device parse_device(const std::string& spec) {
+  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;
+  try {
+    torch::Device device(spec);
+    if (device.is_cuda() && !torch::cuda::is_available())
+      fail("--device", "'" + spec + "' requested but this libtorch build sees no CUDA device");
+    return device;
+  } catch (const c10::Error&) {
+    fail("--device", "'" + spec + "' is not a device (expected cpu, cuda, cuda:N or auto)");
+  }
+}
+
+torch::ScalarType parse_dtype(const std::string& spec) {
+  if (spec == "f32" || spec == "float32") return torch::kFloat32;
+  if (spec == "f16" || spec == "float16") return torch::kFloat16;
+  if (spec == "bf16" || spec == "bfloat16") return torch::kBFloat16;
+  fail("--dtype", "'" + spec + "' is not a dtype (expected f32, f16 or bf16)");
+}
+
+}  // namespace relmoe

@@ -1,0 +1,19 @@
+#pragma once
+// Where and how tensors are computed: device choice and libtorch's thread count.
+#include <torch/torch.h>
+
+#include <string>
+
+namespace relmoe {
+
+// Sets libtorch's intra-op threads (and OpenBLAS/OpenMP through it). n <= 0 means all cores.
+// libtorch may default to a single thread, so every command calls this explicitly.
+void set_threads(int n);
+
+// Parses "cpu", "cuda", "cuda:N" or "auto" (CUDA when available, else CPU); clear error otherwise.
+torch::Device parse_device(const std::string& spec);
+
+// Parses "f32", "f16", "bf16" into a scalar type; clear error otherwise.
+torch::ScalarType parse_dtype(const std::string& spec);
+
+}  // namespace relmoe

@@ -1,0 +1,41 @@
+#pragma once
+// Text -> token ids. Implementations: Hugging Face tokenizer.json (BPE, byte-level or
+// SentencePiece-style) and SentencePiece tokenizer.model (through libsentencepiece).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relmoe {
+
+using TokenId = std::int32_t;
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Encodes UTF-8 text. Added/special tokens written in the text are matched as tokens.
+  // add_special applies the post-processor's BOS/EOS (as HF `add_special_tokens=True`).
+  // Invalid UTF-8 throws relmoe::Error.
+  virtual std::vector<TokenId> encode(std::string_view text, bool add_special) const = 0;
+
+  // Id of a single vocabulary entry or added token, written as in the vocabulary
+  // (e.g. "Ġyes" for byte-level BPE); nullopt when absent.
+  virtual std::optional<TokenId> token_to_id(std::string_view token) const = 0;
+
+  // Id that `text` encodes to when it is exactly one token (e.g. " yes"); nullopt otherwise.
+  std::optional<TokenId> single_token_id(std::string_view text) const;
+
+  // Number of ids (vocabulary plus added tokens); every id produced is < vocab_size().
+  virtual std::size_t vocab_size() const = 0;
+};
+
+// Loads a tokenizer.json, a tokenizer.model, or a directory holding one of them
+// (tokenizer.json preferred; tokenizer_config.json beside it is read when present).
+// Errors name the file and what is wrong.
+std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
+
+}  // namespace relmoe
