@@ -184,18 +184,21 @@ void BpeModel::merge(std::vector<Symbol>& symbols) const {
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<TokenId>& out) const {
+  // A one-byte word needs no merging, so the cache would only cost time.
+  const bool cached = word.size() > 1;
+  if (cached && cache_.lookup(word, out)) return;
   if (ignore_merges_)
     if (auto id = find(word)) {
       out.push_back(*id);
+      if (cached) cache_.insert(word, &*id, 1);
       return;
     }
-  if (cache_.lookup(word, out)) return;
   thread_local std::vector<Symbol> symbols;
   initial_symbols(word, symbols);
   if (symbols.size() > 1) merge(symbols);
   const std::size_t first = out.size();
   for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
-  cache_.insert(word, out.data() + first, out.size() - first);
+  if (cached) cache_.insert(word, out.data() + first, out.size() - first);
 }
 
 }  // namespace relmoe
