@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace {
 
@@ -17,7 +18,10 @@ struct Run {
 };
 
 Run run_tokenize(const std::string& input, const std::string& arguments) {
-  const auto path = fs::temp_directory_path() / "relmoe_tokenize_cli_input.jsonl";
+  // One file per test and process: ctest runs the tests of this file in parallel.
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const auto path = fs::temp_directory_path() /
+                    ("relmoe_tokenize_" + std::string(test->name()) + "_" + std::to_string(::getpid()) + ".jsonl");
   std::ofstream(path, std::ios::binary) << input;
   const auto command = relmoe::test::binary().string() + " tokenize " + arguments + " < " + path.string() + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
