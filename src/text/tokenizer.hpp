@@ -38,4 +38,8 @@ class Tokenizer {
 // Errors name the file and what is wrong.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
 
+// Builds a tokenizer from tokenizer.json text held in memory (no tokenizer_config.json);
+// errors name `source_name` and the JSON field at fault.
+std::unique_ptr<Tokenizer> load_tokenizer_json_text(std::string_view json, const std::string& source_name);
+
 }  // namespace relmoe

@@ -1,0 +1,36 @@
+#pragma once
+// Reading (query, item) pairs from TSV, CSV (RFC 4180 quoting) or JSON Lines with any column
+// names: a mapping says which source column fills which Pair field. Every line is checked to be
+// valid UTF-8; every error names "<file>:<line>" (and the byte column for bad UTF-8).
+#include "io/pairs.hpp"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace relmoe {
+
+enum class PairFormat { Auto, Tsv, Csv, Jsonl };
+
+// "auto", "tsv", "csv" or "jsonl"; anything else throws relmoe::Error.
+PairFormat parse_pair_format(std::string_view name);
+
+// The format of `path` by extension (.tsv/.txt, .csv, .jsonl/.ndjson/.json); error otherwise.
+PairFormat format_of(const std::filesystem::path& path);
+
+// Pair field -> source column (TSV/CSV header name or JSON key). Fields not mapped are read from
+// the column of the same name when present. Fields: id market lang query item item_desc label
+// grade source. Absent id -> "<file stem>-<line>"; absent market -> "default".
+using ColumnMapping = std::map<std::string, std::string>;
+
+// Parses "query=q,item=title,label=rel"; unknown fields or malformed entries throw.
+ColumnMapping parse_column_mapping(std::string_view spec);
+
+// Reads all pairs of a file; query and item must be non-empty, label (when present) 0 or 1
+// (JSON true/false accepted).
+std::vector<Pair> read_pairs_any(const std::filesystem::path& path, const ColumnMapping& mapping = {},
+                                 PairFormat format = PairFormat::Auto);
+
+}  // namespace relmoe
