@@ -1,0 +1,191 @@
+#include "models/model_config.hpp"
+
+#include "base/error.hpp"
+#include "models/family.hpp"
+
+#include <fstream>
+
+namespace relmoe {
+
+namespace {
+
+using nlohmann::json;
+
+// Typed access to config.json fields; every error names the file and the field.
+class Fields {
+ public:
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+  bool has(const std::string& name) const { return j_.contains(name) && !j_[name].is_null(); }
+
+  std::int64_t positive_int(const std::string& name) const {
+    if (!has(name)) bad(name, "is missing");
+    return positive(name, j_[name]);
+  }
+  std::int64_t positive_int_or(const std::string& name, std::int64_t fallback) const {
+    return has(name) ? positive(name, j_[name]) : fallback;
+  }
+  double number_or(const std::string& name, double fallback) const {
+    if (!has(name)) return fallback;
+    if (!j_[name].is_number()) bad(name, "must be a number, got " + j_[name].dump());
+    return j_[name].get<double>();
+  }
+  // Absent -> fallback; explicit null -> nullopt (e.g. Gemma2 softcaps switched off).
+  std::optional<double> optional_number(const std::string& name,
+                                        std::optional<double> fallback) const {
+    if (!j_.contains(name)) return fallback;
+    if (j_[name].is_null()) return std::nullopt;
+    return number_or(name, 0);
+  }
+  bool bool_or(const std::string& name, bool fallback) const {
+    if (!has(name)) return fallback;
+    if (!j_[name].is_boolean()) bad(name, "must be true or false, got " + j_[name].dump());
+    return j_[name].get<bool>();
+  }
+  std::string string_or(const std::string& name, const std::string& fallback) const {
+    if (!has(name)) return fallback;
+    if (!j_[name].is_string()) bad(name, "must be a string, got " + j_[name].dump());
+    return j_[name].get<std::string>();
+  }
+  [[noreturn]] void bad(const std::string& name, const std::string& what) const {
+    fail(where_, "field '" + name + "' " + what);
+  }
+
+ private:
+  std::int64_t positive(const std::string& name, const json& v) const {
+    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0)
+      bad(name, "must be a positive integer, got " + v.dump());
+    return v.get<std::int64_t>();
+  }
+  const json& j_;
+  std::string where_;
+};
+
+Activation parse_activation(const Fields& f, const Family& family) {
+  std::string field = family.activation_field;
+  if (!f.has(field) && f.has("hidden_act")) field = "hidden_act";
+  if (!f.has(field)) return family.default_activation;
+  std::string name = f.string_or(field, "");
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  if (name == "gelu_pytorch_tanh" || name == "gelu_new") return Activation::GeluTanh;
+  f.bad(field, "'" + name + "' is not supported (expected silu or gelu_pytorch_tanh)");
+}
+
+std::optional<RopeScaling> parse_rope_scaling(const json& j, const std::string& where) {
+  if (!j.contains("rope_scaling") || j["rope_scaling"].is_null()) return std::nullopt;
+  if (!j["rope_scaling"].is_object()) Fields(j, where).bad("rope_scaling", "must be an object");
+  Fields f(j["rope_scaling"], where + ": rope_scaling");
+  RopeScaling r;
+  r.type = f.string_or("rope_type", f.string_or("type", "default"));
+  if (r.type == "default") return std::nullopt;
+  if (r.type != "linear" && r.type != "llama3")
+    f.bad(f.has("rope_type") ? "rope_type" : "type",
+          "'" + r.type + "' is not supported (supported: linear, llama3)");
+  if (!f.has("factor")) f.bad("factor", "is missing");
+  r.factor = f.number_or("factor", 1.0);
+  if (r.type == "llama3") {
+    r.low_freq_factor = f.number_or("low_freq_factor", r.low_freq_factor);
+    r.high_freq_factor = f.number_or("high_freq_factor", r.high_freq_factor);
+    r.original_max_position_embeddings =
+        f.positive_int_or("original_max_position_embeddings", r.original_max_position_embeddings);
+  }
+  return r;
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const json& j, const std::string& where) {
+  if (!j.is_object()) fail(where, "expected a JSON object");
+  Fields f(j, where);
+  ModelConfig c;
+  if (!f.has("model_type")) f.bad("model_type", "is missing");
+  c.model_type = f.string_or("model_type", "");
+  const Family* family = find_family(c.model_type);
+  if (!family)
+    f.bad("model_type", "'" + c.model_type + "' is not supported (supported: " +
+                            supported_model_types() + ")");
+  c.vocab_size = f.positive_int("vocab_size");
+  c.hidden_size = f.positive_int("hidden_size");
+  c.intermediate_size = f.positive_int("intermediate_size");
+  c.num_hidden_layers = f.positive_int("num_hidden_layers");
+  c.num_attention_heads = f.positive_int("num_attention_heads");
+  c.num_key_value_heads = f.positive_int_or("num_key_value_heads", c.num_attention_heads);
+  if (c.num_attention_heads % c.num_key_value_heads != 0)
+    f.bad("num_key_value_heads", "must divide num_attention_heads");
+  if (!f.has("head_dim") && c.hidden_size % c.num_attention_heads != 0)
+    f.bad("head_dim", "is missing and hidden_size is not a multiple of num_attention_heads");
+  c.head_dim = f.positive_int_or("head_dim", c.hidden_size / c.num_attention_heads);
+  if (c.head_dim % 2 != 0) f.bad("head_dim", "must be even for rotary embeddings");
+  c.rope_theta = f.number_or("rope_theta", c.rope_theta);
+  c.rms_norm_eps = f.number_or("rms_norm_eps", c.rms_norm_eps);
+  c.tie_word_embeddings = f.bool_or("tie_word_embeddings", family->default_tie_embeddings);
+  c.max_position_embeddings = f.positive_int_or("max_position_embeddings", 0);
+  const bool attention_bias = f.bool_or("attention_bias", false);
+  c.qkv_bias = family->qkv_bias_always || attention_bias;
+  c.o_bias = !family->qkv_bias_always && attention_bias;
+  c.mlp_bias = f.bool_or("mlp_bias", false);
+  c.activation = parse_activation(f, *family);
+  c.query_pre_attn_scalar = static_cast<double>(c.head_dim);
+  if (family->softcapping) {  // Hugging Face Gemma2Config defaults
+    c.attn_logit_softcapping = f.optional_number("attn_logit_softcapping", 50.0);
+    c.final_logit_softcapping = f.optional_number("final_logit_softcapping", 30.0);
+    c.query_pre_attn_scalar = f.number_or("query_pre_attn_scalar", 256.0);
+  }
+  if (family->alternate_sliding) c.sliding_window = f.positive_int_or("sliding_window", 4096);
+  if (f.bool_or("use_sliding_window", false))
+    f.bad("use_sliding_window", "true is not supported");
+  c.rope_scaling = parse_rope_scaling(j, where);
+  return c;
+}
+
+ModelConfig load_model_config(const std::filesystem::path& path) {
+  auto file = std::filesystem::is_directory(path) ? path / "config.json" : path;
+  std::ifstream in(file);
+  if (!in) fail(file.string(), "cannot open");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    fail(file.string(), std::string("invalid JSON: ") + e.what());
+  }
+  return parse_model_config(j, file.string());
+}
+
+json ModelConfig::to_json() const {
+  const Family& family = family_of(*this);
+  json j = {{"model_type", model_type},
+            {"vocab_size", vocab_size},
+            {"hidden_size", hidden_size},
+            {"intermediate_size", intermediate_size},
+            {"num_hidden_layers", num_hidden_layers},
+            {"num_attention_heads", num_attention_heads},
+            {"num_key_value_heads", num_key_value_heads},
+            {"head_dim", head_dim},
+            {"rope_theta", rope_theta},
+            {"rms_norm_eps", rms_norm_eps},
+            {"tie_word_embeddings", tie_word_embeddings},
+            {"mlp_bias", mlp_bias},
+            {"torch_dtype", "float32"}};
+  if (max_position_embeddings > 0) j["max_position_embeddings"] = max_position_embeddings;
+  if (!family.qkv_bias_always) j["attention_bias"] = qkv_bias;
+  j[family.activation_field] = activation == Activation::Silu ? "silu" : "gelu_pytorch_tanh";
+  if (family.softcapping) {
+    j["attn_logit_softcapping"] = attn_logit_softcapping ? json(*attn_logit_softcapping) : json();
+    j["final_logit_softcapping"] =
+        final_logit_softcapping ? json(*final_logit_softcapping) : json();
+    j["query_pre_attn_scalar"] = query_pre_attn_scalar;
+  }
+  if (sliding_window) j["sliding_window"] = *sliding_window;
+  if (rope_scaling) {
+    j["rope_scaling"] = {{"rope_type", rope_scaling->type}, {"factor", rope_scaling->factor}};
+    if (rope_scaling->type == "llama3") {
+      j["rope_scaling"]["low_freq_factor"] = rope_scaling->low_freq_factor;
+      j["rope_scaling"]["high_freq_factor"] = rope_scaling->high_freq_factor;
+      j["rope_scaling"]["original_max_position_embeddings"] =
+          rope_scaling->original_max_position_embeddings;
+    }
+  }
+  return j;
+}
+
+}  // namespace relmoe

@@ -1,0 +1,78 @@
+#pragma once
+// One forward pass for every decoder family in family.hpp: returns, per sequence, the
+// final-layer hidden state at its last real token and optionally the answer-token score
+// logit(yes) - logit(no), computed from just those two rows of the output projection.
+//
+// Usable under autograd (training small experts): nothing here disables gradients; inference
+// callers wrap calls in torch::InferenceMode, which also lets the forward work in place.
+#include "models/family.hpp"
+#include "models/model_config.hpp"
+#include "models/token_batch.hpp"
+#include "models/weights.hpp"
+
+#include <torch/torch.h>
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+namespace relmoe {
+
+struct ForwardOptions {
+  bool pre_norm = false;  // last_hidden before the final norm (the score always uses after)
+  std::optional<std::array<std::int64_t, 2>> answer_ids;  // {yes, no} token ids
+};
+
+struct ForwardResult {
+  torch::Tensor last_hidden;  // [B, hidden] in the model dtype
+  torch::Tensor score;        // [B] float32, defined only when answer_ids were given
+};
+
+class Transformer {
+ public:
+  // Checks every tensor of tensor_specs(config) is present with its shape.
+  Transformer(ModelConfig config, Weights weights);
+
+  // config.json + checkpoint in `dir`, weights in `dtype` on `device`.
+  static Transformer load(const std::filesystem::path& dir, torch::ScalarType dtype,
+                          torch::Device device);
+
+  // Results do not depend on padding side or batch composition. Ids outside the
+  // vocabulary throw relmoe::Error.
+  ForwardResult forward(const TokenBatch& batch, const ForwardOptions& options = {}) const;
+
+  const ModelConfig& config() const { return config_; }
+  const Weights& weights() const { return weights_; }
+  torch::ScalarType dtype() const;
+  torch::Device device() const;
+  void save(const std::filesystem::path& dir) const { save_model(dir, config_, weights_); }
+
+ private:
+  // Handles into weights_ for one layer; undefined tensors are absent in this family.
+  struct Layer {
+    torch::Tensor attn_norm, q, q_bias, k, k_bias, v, v_bias, q_norm, k_norm, o, o_bias;
+    torch::Tensor attn_post_norm, ffn_norm, gate, gate_bias, up, up_bias, down, down_bias;
+    torch::Tensor ffn_post_norm;
+    bool sliding = false;
+  };
+  struct Context;
+  torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const;
+  torch::Tensor rope(const torch::Tensor& x, const torch::Tensor& cos,
+                     const torch::Tensor& sin) const;
+  torch::Tensor attention(const Layer& layer, const torch::Tensor& h_query,
+                          const torch::Tensor& h, const Context& ctx, bool last_only) const;
+  torch::Tensor mlp(const Layer& layer, const torch::Tensor& h) const;
+  torch::Tensor layer(const Layer& layer, torch::Tensor x, const Context& ctx,
+                      bool last_only) const;
+  Context context(const TokenBatch& batch) const;
+
+  ModelConfig config_;
+  const Family* family_;
+  Weights weights_;
+  std::vector<Layer> layers_;
+  torch::Tensor embed_, final_norm_, head_;
+  std::vector<double> inv_freq_;
+};
+
+}  // namespace relmoe

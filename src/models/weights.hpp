@@ -1,0 +1,42 @@
+#pragma once
+// A model's named tensors (Hugging Face checkpoint names): loading from a checkpoint,
+// random initialisation (training, benchmarks) and saving as config.json + model.safetensors.
+#include "io/checkpoint.hpp"
+#include "models/family.hpp"
+#include "models/model_config.hpp"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+namespace relmoe {
+
+using Weights = std::map<std::string, torch::Tensor>;
+
+// Every tensor of tensor_specs(config) in `dtype` on `device`. For f32 on CPU the tensors
+// alias the memory-mapped checkpoint. Missing tensors or wrong shapes name file and tensor.
+Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
+                     torch::ScalarType dtype, torch::Device device);
+
+// One randomly initialised tensor: matrices and embeddings ~ N(0, 0.02) as Hugging Face
+// initialises them, biases 0, norm scales 1 (0 for offset norms, whose scale is 1 + w).
+torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch::ScalarType dtype,
+                            torch::Device device, std::uint64_t seed);
+Weights random_weights(const ModelConfig& config, torch::ScalarType dtype, torch::Device device,
+                       std::uint64_t seed);
+
+// Writes `dir`/config.json and `dir`/model.safetensors, asking `tensor_for` for each tensor
+// of tensor_specs(config) in turn, so tensors can be produced and dropped one at a time.
+void save_model(const std::filesystem::path& dir, const ModelConfig& config,
+                const std::function<torch::Tensor(const TensorSpec&)>& tensor_for);
+void save_model(const std::filesystem::path& dir, const ModelConfig& config,
+                const Weights& weights);
+
+// "F32", "F16" or "BF16" for a floating scalar type.
+std::string safetensors_dtype(torch::ScalarType dtype);
+
+}  // namespace relmoe
