@@ -42,7 +42,7 @@ void BM_RouterForward(benchmark::State& state) {
   for (std::int64_t i = 0; i < batch; ++i) bags.add(kPairs[i % kPairs.size()].first, kPairs[i % kPairs.size()].second, hashing());
   std::vector<std::int64_t> positions(static_cast<std::size_t>(batch));
   std::iota(positions.begin(), positions.end(), 0);
-  relmoe::Router router(hashing().buckets, 12, 3, 32, 8, 64);
+  relmoe::Router router(hashing().buckets, 12, 3, 16, 8, 64);
   torch::NoGradGuard no_grad;
   const auto markets = torch::arange(batch, torch::kLong) % 12;
   for (auto _ : state) {
@@ -57,7 +57,7 @@ BENCHMARK(BM_RouterForward)->Arg(256)->Arg(1024);
 void BM_RouterEndToEnd(benchmark::State& state) {
   relmoe::set_threads(1);
   const std::int64_t batch = 1024;
-  relmoe::Router router(hashing().buckets, 12, 3, 32, 8, 64);
+  relmoe::Router router(hashing().buckets, 12, 3, 16, 8, 64);
   torch::NoGradGuard no_grad;
   const auto markets = torch::arange(batch, torch::kLong) % 12;
   std::vector<std::int64_t> positions(static_cast<std::size_t>(batch));

@@ -32,7 +32,7 @@ struct MoeConfig {
   double threshold = 0.2;    // soft routing at inference: experts with probability >= threshold
   std::int64_t dim = 256;    // projection width d
   std::int64_t hidden = 256; // MLP classifier hidden width
-  std::int64_t router_dim = 32;
+  std::int64_t router_dim = 16;
   std::int64_t router_hidden = 64;
   std::int64_t market_dim = 8;
   HashConfig hashing;

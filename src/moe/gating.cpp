@@ -13,11 +13,12 @@ torch::Tensor one_hot_bool(const torch::Tensor& index, std::int64_t n) {
 Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor& markets,
             const torch::Tensor& rule_table, bool training, std::int64_t batch) {
   const auto n = c.num_experts();
+  const auto on = torch::TensorOptions().device(markets.device());
   Gates g;
   switch (c.routing) {
     case Routing::full:
-      g.active = torch::ones({batch, n}, torch::kBool);
-      g.weights = torch::ones({batch, n});
+      g.active = torch::ones({batch, n}, on.dtype(torch::kBool));
+      g.weights = torch::ones({batch, n}, on.dtype(torch::kFloat32));
       return g;
     case Routing::rule:
       g.active = one_hot_bool(rule_table.index_select(0, markets), n);
@@ -31,14 +32,14 @@ Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor
     case Routing::hard: {
       g.probs = torch::softmax(logits, 1);
       const auto top = std::get<1>(logits.topk(c.k, 1));
-      g.active = torch::zeros({batch, n}, torch::kBool).scatter_(1, top, true);
+      g.active = torch::zeros({batch, n}, on.dtype(torch::kBool)).scatter_(1, top, true);
       g.weights = g.probs * g.active.to(torch::kFloat32);
       return g;
     }
     case Routing::soft:
       g.probs = torch::softmax(logits, 1);
       if (training) {
-        g.active = torch::ones({batch, n}, torch::kBool);
+        g.active = torch::ones({batch, n}, on.dtype(torch::kBool));
         g.weights = g.probs;
       } else {
         g.active = (g.probs >= c.threshold).logical_or(one_hot_bool(logits.argmax(1), n));

@@ -15,8 +15,8 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
   projections = register_module("proj", torch::nn::ModuleList());
   for (std::int64_t e = 0; e < n; ++e) {
     projections->push_back(torch::nn::Linear(config.widths[e], config.dim));
-    means.push_back(register_buffer("norm.mean." + std::to_string(e), torch::zeros({config.widths[e]})));
-    inv_stds.push_back(register_buffer("norm.inv_std." + std::to_string(e), torch::ones({config.widths[e]})));
+    means.push_back(register_buffer("norm_mean_" + std::to_string(e), torch::zeros({config.widths[e]})));
+    inv_stds.push_back(register_buffer("norm_inv_std_" + std::to_string(e), torch::ones({config.widths[e]})));
   }
   const auto z = config.fusion == Fusion::concat ? n * config.dim : config.dim;
   classifier = register_module("classifier", torch::nn::Sequential());
@@ -60,12 +60,12 @@ torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const Hidde
     const auto positions = g.active.select(1, e).nonzero().squeeze(1);
     torch::Tensor slot;
     if (positions.numel() == 0) {
-      slot = torch::zeros({batch, config.dim});
+      slot = torch::zeros({batch, config.dim}, g.weights.options());
     } else {
       auto x = (fetch(static_cast<int>(e), positions) - means[e]) * inv_stds[e];
       auto h = projections[e]->as<torch::nn::Linear>()->forward(x);
       h = h * g.weights.select(1, e).index_select(0, positions).unsqueeze(1);
-      slot = positions.numel() == batch ? h : torch::zeros({batch, config.dim}).index_copy(0, positions, h);
+      slot = positions.numel() == batch ? h : torch::zeros({batch, config.dim}, h.options()).index_copy(0, positions, h);
     }
     if (config.fusion == Fusion::concat)
       slots.push_back(slot);

@@ -12,7 +12,7 @@
 namespace relmoe {
 
 struct HashConfig {
-  std::int64_t buckets = 1 << 18;
+  std::int64_t buckets = 1 << 15;
   int min_n = 1;
   int max_n = 3;
   int max_chars = 256;  // per field; bounds the cost of long item descriptions

@@ -54,7 +54,8 @@ void fit_standardisation(MoeModel& model, const FeatureStore& store, const PairS
   const auto columns = store_columns(store, model->config);
   const auto n = std::min<std::int64_t>(max_rows, set.size());
   auto rows = torch::empty({n}, torch::kLong);
-  for (std::int64_t i = 0; i < n; ++i) rows[i] = set.rows[static_cast<std::size_t>(i * set.size() / n)];
+  auto* r = rows.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) r[i] = set.rows[static_cast<std::size_t>(i * set.size() / n)];
   for (std::size_t e = 0; e < columns.size(); ++e) {
     const auto x = store.hidden(columns[e], rows).to(torch::kFloat64);
     model->set_standardisation(static_cast<int>(e), x.mean(0).to(torch::kFloat32),
@@ -74,7 +75,8 @@ std::vector<std::vector<std::int64_t>> shuffled_batches(std::int64_t n, std::int
 
 torch::Tensor labels_of(const PairSet& set, const std::vector<std::int64_t>& positions) {
   auto y = torch::empty({static_cast<std::int64_t>(positions.size())});
-  for (std::size_t i = 0; i < positions.size(); ++i) y[static_cast<std::int64_t>(i)] = set.labels[positions[i]];
+  auto* out = y.data_ptr<float>();
+  for (std::size_t i = 0; i < positions.size(); ++i) out[i] = set.labels[positions[i]];
   return y;
 }
 
@@ -120,7 +122,8 @@ void fit_router(MoeModel& model, const PairSet& set, const std::vector<std::int6
   for (int epoch = 0; epoch < options.router_epochs; ++epoch) {
     for (const auto& positions : shuffled_batches(set.size(), options.batch, rng)) {
       auto y = torch::empty({static_cast<std::int64_t>(positions.size())}, torch::kLong);
-      for (std::size_t i = 0; i < positions.size(); ++i) y[static_cast<std::int64_t>(i)] = targets[positions[i]];
+      auto* out = y.data_ptr<std::int64_t>();
+      for (std::size_t i = 0; i < positions.size(); ++i) out[i] = targets[positions[i]];
       auto loss = torch::nn::functional::cross_entropy(model->router_logits(router_batch(set, positions)), y);
       opt.zero_grad();
       loss.backward();
