@@ -1,0 +1,171 @@
+#include "moe/ablation.hpp"
+
+#include "base/error.hpp"
+#include "eval/report.hpp"
+#include "moe/dataset.hpp"
+#include "moe/model_io.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace relmoe {
+
+namespace {
+
+struct Variant {
+  std::string name;
+  MoeConfig config;
+  bool score_only = false;  // single:<expert>: the store's score column, nothing trained
+};
+
+MoeConfig variant_config(const MoeConfig& base, std::vector<std::string> experts, Routing routing, Fusion fusion) {
+  MoeConfig c = base;
+  c.experts = std::move(experts);
+  c.widths.clear();
+  c.routing = routing;
+  c.fusion = fusion;
+  c.k = std::min<int>(base.k, static_cast<int>(c.experts.size()));
+  c.rule.clear();
+  return c;
+}
+
+std::vector<Variant> variants(const MoeConfig& base, const FeatureStore& store) {
+  std::vector<std::string> experts = base.experts;
+  if (experts.empty())
+    for (const auto& e : store.experts()) experts.push_back(e.name);
+  std::vector<Variant> out;
+  for (const auto& e : experts)
+    if (store.experts()[store.expert_index(e)].has_score)
+      out.push_back({"single:" + e, variant_config(base, {e}, Routing::full, Fusion::concat), true});
+  for (const auto& e : experts) out.push_back({"probe:" + e, probe_config(base, e)});
+  if (experts.size() < 2) return out;
+  for (std::size_t i = 0; i < experts.size(); ++i)
+    for (std::size_t j = i + 1; j < experts.size(); ++j)
+      out.push_back({"fusion:" + experts[i] + "+" + experts[j],
+                     variant_config(base, {experts[i], experts[j]}, Routing::full, Fusion::concat)});
+  out.push_back({"full:concat", variant_config(base, experts, Routing::full, Fusion::concat)});
+  out.push_back({"full:weighted", variant_config(base, experts, Routing::full, Fusion::weighted)});
+  out.push_back({"moe:hard:concat", variant_config(base, experts, Routing::hard, Fusion::concat)});
+  out.push_back({"moe:hard:weighted", variant_config(base, experts, Routing::hard, Fusion::weighted)});
+  out.push_back({"moe:soft:concat", variant_config(base, experts, Routing::soft, Fusion::concat)});
+  out.push_back({"moe:pseudo:concat", variant_config(base, experts, Routing::pseudo, Fusion::concat)});
+  out.push_back({"moe:rule:concat", variant_config(base, experts, Routing::rule, Fusion::concat)});
+  return out;
+}
+
+std::string dir_name(std::string name) {
+  for (char& ch : name)
+    if (ch == ':' || ch == '+') ch = '-';
+  return name;
+}
+
+EvalReport score_only_report(const FeatureStore& store, const MoeConfig& config, const std::vector<Pair>& train,
+                             const std::vector<Pair>& test, const AblationOptions& options) {
+  MoeConfig c = config;
+  c.widths = {store.experts()[store.expert_index(c.experts[0])].width};
+  std::set<std::string> markets;
+  for (const auto& p : train) markets.insert(p.market);
+  for (const auto& p : test) markets.insert(p.market);  // no training: any market is fine
+  c.markets.assign(markets.begin(), markets.end());
+  const auto set = make_pair_set(store, test, c, "test data", true);
+  const auto s = store.scores(store.expert_index(c.experts[0]), torch::tensor(set.rows)).to(torch::kFloat64).contiguous();
+  return evaluate({std::vector<double>(s.data_ptr<double>(), s.data_ptr<double>() + s.numel()), set.labels,
+                   set.market_names, c.experts, std::vector<std::uint8_t>(set.ids.size(), 1)},
+                  options.resamples, options.seed);
+}
+
+std::string pct(const nlohmann::json& auc) {
+  if (auc.is_null()) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", 100.0 * auc.get<double>());
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& train, const std::vector<Pair>& dev,
+                            const std::vector<Pair>& test, const AblationOptions& options,
+                            const std::filesystem::path& out) {
+  if (test.empty()) fail("test data", "holds no pairs");
+  std::filesystem::create_directories(out / "models");
+  nlohmann::json result = {{"variants", nlohmann::json::object()},
+                           {"order", nlohmann::json::array()},
+                           {"train_seconds", nlohmann::json::object()},
+                           {"dev_auc", nlohmann::json::object()}};
+  for (const auto& v : variants(options.base, store)) {
+    spdlog::info("ablation: {}", v.name);
+    const auto start = std::chrono::steady_clock::now();
+    EvalReport report;
+    if (v.score_only) {
+      report = score_only_report(store, v.config, train, test, options);
+    } else {
+      TrainOptions o = options.train;
+      o.label = v.name;
+      auto trained = train_model(v.config, store, train, dev, o);
+      save_model(trained.model, out / "models" / dir_name(v.name));
+      const auto set = make_pair_set(store, test, trained.model->config, "test data", true);
+      const auto pred = predict(trained.model, store, set);
+      report = evaluate({pred.scores, set.labels, set.market_names, trained.model->config.experts, pred.active},
+                        options.resamples, options.seed);
+      result["dev_auc"][v.name] = trained.dev_auc;
+    }
+    result["variants"][v.name] = to_json(report);
+    result["order"].push_back(v.name);
+    result["train_seconds"][v.name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Rewritten after every variant, so an interrupted grid keeps what it finished.
+    write_json_file((out / "ablation.json").string(), result);
+  }
+  write_text_file((out / "ablation.md").string(), ablation_markdown(result));
+  return result;
+}
+
+std::string ablation_markdown(const nlohmann::json& a) {
+  const auto& variants = a.at("variants");
+  std::vector<std::string> order = a.contains("order") ? a.at("order").get<std::vector<std::string>>()
+                                                       : std::vector<std::string>{};
+  if (order.empty())
+    for (const auto& [name, v] : variants.items()) order.push_back(name);
+  std::set<std::string> markets;
+  for (const auto& name : order)
+    for (const auto& [m, v] : variants.at(name).at("markets").items()) markets.insert(m);
+  std::string md = "## AUC (%) overall and per market\n\n| variant | overall | 95% CI |";
+  std::string rule = "|---|---:|---:|";
+  for (const auto& m : markets) {
+    md += " " + m + " |";
+    rule += "---:|";
+  }
+  md += " active experts |\n" + rule + "---:|\n";
+  for (const auto& name : order) {
+    const auto& v = variants.at(name);
+    md += "| " + name + " | " + pct(v.at("overall").at("auc")) + " | " + pct(v.at("overall").at("ci").at(0)) + "–" +
+          pct(v.at("overall").at("ci").at(1)) + " |";
+    for (const auto& m : markets)
+      md += " " + (v.at("markets").contains(m) ? pct(v.at("markets").at(m).at("auc")) : std::string("–")) + " |";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " %.2f |\n", v.at("active_experts").get<double>());
+    md += buf;
+  }
+  auto row = [&](const std::string& label, const std::string& name) {
+    if (!variants.contains(name)) return std::string();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "| %s | %s | %.2f |\n", label.c_str(), pct(variants.at(name).at("overall").at("auc")).c_str(),
+                  variants.at(name).at("active_experts").get<double>());
+    return std::string(buf);
+  };
+  md += "\n## Fusion strategies (hard routing)\n\n| method | AUC (%) | active experts |\n|---|---:|---:|\n";
+  md += row("Weighted fusion", "moe:hard:weighted") + row("Concatenation", "moe:hard:concat");
+  md += "\n## Routing strategies (concat fusion)\n\n| method | AUC (%) | active experts |\n|---|---:|---:|\n";
+  md += row("Rule-based", "moe:rule:concat") + row("Pseudo-label", "moe:pseudo:concat") +
+        row("Soft routing", "moe:soft:concat") + row("Hard routing", "moe:hard:concat") +
+        row("Full fusion (no routing)", "full:concat");
+  if (variants.contains("moe:hard:concat"))
+    md += "\n## Expert usage of moe:hard:concat (% of pairs per market)\n\n" +
+          usage_markdown(report_from_json(variants.at("moe:hard:concat")));
+  return md;
+}
+
+}  // namespace relmoe

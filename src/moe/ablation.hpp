@@ -1,0 +1,33 @@
+#pragma once
+// The paper's Table 1 / Table 2 grid over one feature store: each single expert (its own
+// answer-token score, and a logistic probe on its hidden state), each pairwise fusion, full
+// fusion, and the MoE with its fusion and routing ablations, all trained on the same data,
+// early-stopped on dev and evaluated on test. Writes <out>/ablation.json
+// ({"variants": {"<name>": <eval report>}, "train_seconds": {...}, "dev_auc": {...}}),
+// <out>/ablation.md and every trained model under <out>/models/<name with ':' and '+' as '-'>.
+#include "io/feature_store.hpp"
+#include "io/pairs.hpp"
+#include "moe/trainer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace relmoe {
+
+struct AblationOptions {
+  TrainOptions train;
+  MoeConfig base;     // sizes, classifier, k, hashing; experts: all store experts when empty
+  int resamples = 1000;
+  std::uint64_t seed = 0;
+};
+
+nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& train, const std::vector<Pair>& dev,
+                            const std::vector<Pair>& test, const AblationOptions& options,
+                            const std::filesystem::path& out);
+
+// The Markdown tables of an ablation JSON: per-market AUC of every variant, then the fusion and
+// routing ablations with active experts, then the hard MoE's expert usage per market.
+std::string ablation_markdown(const nlohmann::json& ablation);
+
+}  // namespace relmoe

@@ -1,0 +1,54 @@
+#pragma once
+// Everything that defines a trained MoE model's shape and behaviour, saved as config.json
+// beside the weights.
+#include "moe/router_features.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+enum class Routing { rule, pseudo, soft, hard, full };
+enum class Fusion { concat, weighted };
+enum class Classifier { linear, mlp };
+
+Routing parse_routing(const std::string& s);
+Fusion parse_fusion(const std::string& s);
+Classifier parse_classifier(const std::string& s);
+std::string name(Routing r);
+std::string name(Fusion f);
+std::string name(Classifier c);
+
+struct MoeConfig {
+  std::vector<std::string> experts;  // store column names, in slot order
+  std::vector<std::int64_t> widths;
+  Routing routing = Routing::hard;
+  Fusion fusion = Fusion::concat;
+  Classifier classifier = Classifier::mlp;
+  int k = 2;                 // hard routing: experts per pair
+  double threshold = 0.2;    // soft routing at inference: experts with probability >= threshold
+  std::int64_t dim = 256;    // projection width d
+  std::int64_t hidden = 256; // MLP classifier hidden width
+  std::int64_t router_dim = 16;
+  std::int64_t router_hidden = 64;
+  std::int64_t market_dim = 8;
+  HashConfig hashing;
+  std::vector<std::string> markets;           // market vocabulary seen in training
+  std::map<std::string, std::string> rule;    // rule routing: market -> expert
+
+  std::int64_t num_experts() const { return static_cast<std::int64_t>(experts.size()); }
+  bool uses_router() const { return routing == Routing::pseudo || routing == Routing::soft || routing == Routing::hard; }
+  // Experts active per pair at most (k for hard, 1 for rule/pseudo, N otherwise).
+  int max_active() const;
+  std::int64_t market_index(const std::string& market) const;  // throws for unseen markets
+  // Throws relmoe::Error on inconsistent settings (k > N, empty experts, unknown rule expert...).
+  void validate() const;
+};
+
+nlohmann::json to_json(const MoeConfig& c);
+MoeConfig config_from_json(const nlohmann::json& j, const std::string& where);
+
+}  // namespace relmoe

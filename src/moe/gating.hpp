@@ -1,0 +1,37 @@
+#pragma once
+// Routing strategies turn router logits into per-pair expert gates, plus the auxiliary losses
+// that shape them.
+#include "moe/config.hpp"
+
+#include <torch/torch.h>
+
+namespace relmoe {
+
+struct Gates {
+  torch::Tensor weights;  // [B, N] f32: the factor each active expert's projection is scaled by; 0 if inactive
+  torch::Tensor active;   // [B, N] bool: experts that run for the pair
+  torch::Tensor probs;    // [B, N] router softmax (undefined without a router)
+};
+
+// `logits`: router output [B, N] (ignored for rule/full); `markets`: [B] market indices;
+// `rule_table`: [M] expert index per market (rule routing). `training` selects soft routing's
+// dense training behaviour versus thresholded inference.
+//   hard:   top-k of the logits; weight = softmax probability (not renormalised, so the router
+//           gets gradients even for k = 1)
+//   soft:   training: every expert weighted by its probability; inference: experts with
+//           probability >= threshold (at least the top one), weighted by probability
+//   pseudo: top-1 of a frozen router, weight 1
+//   rule:   the market's expert, weight 1
+//   full:   every expert, weight 1
+Gates route(const MoeConfig& config, const torch::Tensor& logits, const torch::Tensor& markets,
+            const torch::Tensor& rule_table, bool training, std::int64_t batch);
+
+// Switch-Transformer load balancing N * sum_i f_i * P_i, f_i = share of the batch's B*k
+// dispatches that went to expert i (no gradient), P_i = mean router probability of expert i.
+// Equals 1 for perfectly uniform routing.
+torch::Tensor load_balancing_loss(const torch::Tensor& probs, const torch::Tensor& active);
+
+// Mean entropy of the router distributions (soft routing minimises it to sharpen selection).
+torch::Tensor routing_entropy(const torch::Tensor& probs);
+
+}  // namespace relmoe

@@ -1,0 +1,86 @@
+#include "moe/model.hpp"
+
+#include "base/error.hpp"
+
+#include <algorithm>
+
+namespace relmoe {
+
+MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
+  config.validate();
+  const auto n = config.num_experts();
+  if (config.uses_router())
+    router = register_module("router", Router(config.hashing.buckets, static_cast<std::int64_t>(config.markets.size()),
+                                              n, config.router_dim, config.market_dim, config.router_hidden));
+  projections = register_module("proj", torch::nn::ModuleList());
+  for (std::int64_t e = 0; e < n; ++e) {
+    projections->push_back(torch::nn::Linear(config.widths[e], config.dim));
+    means.push_back(register_buffer("norm_mean_" + std::to_string(e), torch::zeros({config.widths[e]})));
+    inv_stds.push_back(register_buffer("norm_inv_std_" + std::to_string(e), torch::ones({config.widths[e]})));
+  }
+  const auto z = config.fusion == Fusion::concat ? n * config.dim : config.dim;
+  classifier = register_module("classifier", torch::nn::Sequential());
+  if (config.classifier == Classifier::mlp) {
+    classifier->push_back(torch::nn::Linear(z, config.hidden));
+    classifier->push_back(torch::nn::ReLU());
+    classifier->push_back(torch::nn::Linear(config.hidden, 1));
+  } else {
+    classifier->push_back(torch::nn::Linear(z, 1));
+  }
+  std::vector<std::int64_t> table;
+  for (const auto& m : config.markets) {
+    auto it = config.rule.find(m);
+    table.push_back(it == config.rule.end()
+                        ? 0
+                        : std::find(config.experts.begin(), config.experts.end(), it->second) - config.experts.begin());
+  }
+  rule_table = register_buffer("rule_table", torch::tensor(table.empty() ? std::vector<std::int64_t>{0} : table));
+}
+
+void MoeModelImpl::set_standardisation(int e, const torch::Tensor& mean, const torch::Tensor& std) {
+  torch::NoGradGuard no_grad;
+  means[e].copy_(mean);
+  // Constant dimensions (std 0) carry no information; leave them centred at zero.
+  inv_stds[e].copy_(torch::where(std > 1e-6, 1.0 / std.clamp_min(1e-6), torch::zeros_like(std)));
+}
+
+torch::Tensor MoeModelImpl::router_logits(const RouterBatch& b) {
+  return router ? router->forward(b.ids, b.offsets, b.markets) : torch::Tensor();
+}
+
+Gates MoeModelImpl::gates(const RouterBatch& b, bool training) {
+  return route(config, router_logits(b), b.markets, rule_table, training, b.size());
+}
+
+torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
+  const auto n = config.num_experts();
+  std::vector<torch::Tensor> slots;
+  torch::Tensor sum;
+  for (std::int64_t e = 0; e < n; ++e) {
+    const auto positions = g.active.select(1, e).nonzero().squeeze(1);
+    torch::Tensor slot;
+    if (positions.numel() == 0) {
+      slot = torch::zeros({batch, config.dim}, g.weights.options());
+    } else {
+      auto x = (fetch(static_cast<int>(e), positions) - means[e]) * inv_stds[e];
+      auto h = projections[e]->as<torch::nn::Linear>()->forward(x);
+      h = h * g.weights.select(1, e).index_select(0, positions).unsqueeze(1);
+      slot = positions.numel() == batch ? h : torch::zeros({batch, config.dim}, h.options()).index_copy(0, positions, h);
+    }
+    if (config.fusion == Fusion::concat)
+      slots.push_back(slot);
+    else
+      sum = sum.defined() ? sum + slot : slot;
+  }
+  return config.fusion == Fusion::concat ? torch::cat(slots, 1) : sum;
+}
+
+MoeOutput MoeModelImpl::forward(const RouterBatch& b, const HiddenFetch& fetch, bool training) {
+  MoeOutput out;
+  out.router_logits = router_logits(b);
+  out.gates = route(config, out.router_logits, b.markets, rule_table, training, b.size());
+  out.logits = classifier->forward(fuse(out.gates, b.size(), fetch)).squeeze(1);
+  return out;
+}
+
+}  // namespace relmoe

@@ -1,0 +1,52 @@
+#pragma once
+// The MoE fusion model over frozen expert features:
+//   router -> gates -> per active expert: standardise, project to d, scale by gate
+//   -> concat (fixed slot per expert, zeros when inactive) or weighted sum -> classifier.
+// Only the hidden states of active experts are requested, so routing saves expert work.
+#include "moe/config.hpp"
+#include "moe/gating.hpp"
+#include "moe/router.hpp"
+
+#include <torch/torch.h>
+
+#include <functional>
+
+namespace relmoe {
+
+// Hidden states of expert `e` for the batch positions `positions` ([n] int64), f32 [n, width_e].
+using HiddenFetch = std::function<torch::Tensor(int e, const torch::Tensor& positions)>;
+
+struct RouterBatch {
+  torch::Tensor ids, offsets;  // EmbeddingBag inputs
+  torch::Tensor markets;       // [B] market indices
+  std::int64_t size() const { return markets.size(0); }
+};
+
+struct MoeOutput {
+  torch::Tensor logits;  // [B] relevance logits
+  torch::Tensor router_logits;  // [B, N] (undefined without a router)
+  Gates gates;
+};
+
+struct MoeModelImpl : torch::nn::Module {
+  explicit MoeModelImpl(MoeConfig config);
+
+  MoeOutput forward(const RouterBatch& batch, const HiddenFetch& fetch, bool training);
+  // The fused representation z before the classifier ([B, N*d] concat, [B, d] weighted).
+  torch::Tensor fuse(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
+  torch::Tensor router_logits(const RouterBatch& batch);
+  Gates gates(const RouterBatch& batch, bool training);
+
+  // Standardisation statistics of expert e's hidden states (from training data).
+  void set_standardisation(int e, const torch::Tensor& mean, const torch::Tensor& std);
+
+  MoeConfig config;
+  Router router{nullptr};  // null for rule and full routing
+  torch::nn::ModuleList projections;
+  torch::nn::Sequential classifier;
+  std::vector<torch::Tensor> means, inv_stds;  // buffers, one per expert
+  torch::Tensor rule_table;                    // buffer: expert index per market (rule routing)
+};
+TORCH_MODULE(MoeModel);
+
+}  // namespace relmoe

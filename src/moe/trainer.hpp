@@ -1,0 +1,58 @@
+#pragma once
+// Trains an MoE model on frozen expert features: BCE + lambda * load balancing (hard routing)
+// + entropy (soft routing), Adam, early stopping on dev AUC, deterministic given the seed.
+// Pseudo-label routing trains per-expert probes, labels each training pair with the expert of
+// lowest probe loss, fits the router to those labels, freezes it and then trains the fusion.
+// Rule routing without a given table picks the best single expert per market on dev.
+#include "io/feature_store.hpp"
+#include "io/pairs.hpp"
+#include "moe/model.hpp"
+
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+struct TrainOptions {
+  std::int64_t batch = 128;
+  double lr = 1e-4;
+  double lambda = 0.01;    // load-balancing weight (hard routing)
+  double entropy = 0.01;   // entropy-minimisation weight (soft routing)
+  int epochs = 10;
+  int patience = 2;        // epochs without dev AUC improvement before stopping
+  std::uint64_t seed = 0;
+  double router_lr = 1e-3;  // pseudo-label router classifier
+  int router_epochs = 3;
+  std::int64_t stat_rows = 20000;  // training rows sampled for the standardisation statistics
+  bool progress = true;
+  std::string label = "train";
+};
+
+struct EpochLog {
+  int epoch = 0;
+  double loss = 0;
+  double dev_auc = 0;
+};
+
+struct TrainResult {
+  MoeModel model{nullptr};
+  double dev_auc = 0;
+  int best_epoch = 0;
+  std::vector<EpochLog> history;
+};
+
+// `config` gives routing, fusion, classifier and sizes; its experts (all store experts when
+// empty), widths and market vocabulary are filled in from the store and training data.
+TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::vector<Pair>& train,
+                        const std::vector<Pair>& dev, const TrainOptions& options);
+
+// Dev scores of each single expert (its answer-token score when the store has one, else a
+// logistic probe on its hidden state) -> the best expert per market by dev AUC.
+std::map<std::string, std::string> best_expert_per_market(const MoeConfig& config, const FeatureStore& store,
+                                                          const std::vector<Pair>& train,
+                                                          const std::vector<Pair>& dev, const TrainOptions& options);
+
+// The probe configuration for one expert: no routing, linear classifier.
+MoeConfig probe_config(const MoeConfig& base, const std::string& expert);
+
+}  // namespace relmoe
