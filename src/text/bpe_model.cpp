@@ -82,6 +82,15 @@ BpeModel::BpeModel(const JsonNode& node, bool byte_level) : byte_level_(byte_lev
   } else {
     vocab_ = std::move(spelled);
   }
+  if (!byte_level_) {
+    bmp_char_ids_.assign(0x10000, -1);
+    for (const auto& [token, id] : vocab_) {
+      std::size_t pos = 0;
+      if (token.empty() || utf8::find_invalid(token) != std::string::npos) continue;
+      const char32_t cp = utf8::decode(token, pos);
+      if (pos == token.size() && cp < bmp_char_ids_.size()) bmp_char_ids_[cp] = id;
+    }
+  }
   for (int b = 0; b < 256; ++b) {
     const char byte = static_cast<char>(b);
     single_byte_ids_[b] = find(std::string_view(&byte, 1)).value_or(-1);
@@ -111,8 +120,14 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<Symbol>& symbo
     const std::string_view piece = word.substr(pos, len);
     pos += len;
     std::optional<TokenId> id;
-    if (len == 1 && single_byte_ids_[lead] >= 0) id = single_byte_ids_[lead];
-    else if (len > 1) id = find(piece);
+    if (len == 1) {
+      if (single_byte_ids_[lead] >= 0) id = single_byte_ids_[lead];
+    } else if (len < 4) {
+      std::size_t at = 0;
+      if (const TokenId known = bmp_char_ids_[utf8::decode(piece, at)]; known >= 0) id = known;
+    } else {
+      id = find(piece);
+    }
     if (id) {
       push(*id);
       previous_unk = false;
@@ -136,8 +151,8 @@ void BpeModel::merge(std::vector<Symbol>& symbols) const {
   // Candidate merges ordered by rank, then by position (leftmost first), as Hugging Face.
   struct Candidate {
     std::uint32_t rank;
-    int pos;
-    TokenId result;
+    int pos, right;
+    TokenId left_id, right_id, result;
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   thread_local std::vector<Candidate> heap;  // min-heap through std::greater
@@ -146,7 +161,7 @@ void BpeModel::merge(std::vector<Symbol>& symbols) const {
     const int right = symbols[left].next;
     if (right < 0) return;
     if (const Merge* m = merges_.find(symbols[left].id, symbols[right].id)) {
-      heap.push_back({m->rank, left, m->result});
+      heap.push_back({m->rank, left, right, symbols[left].id, symbols[right].id, m->result});
       std::push_heap(heap.begin(), heap.end(), std::greater<>{});
     }
   };
@@ -156,11 +171,9 @@ void BpeModel::merge(std::vector<Symbol>& symbols) const {
     const Candidate top = heap.back();
     heap.pop_back();
     Symbol& left = symbols[top.pos];
-    if (!left.alive || left.next < 0) continue;
-    Symbol& right = symbols[left.next];
-    // Stale candidate: one side was merged into something else since it was queued.
-    const Merge* current = merges_.find(left.id, right.id);
-    if (!current || current->result != top.result) continue;
+    Symbol& right = symbols[top.right];
+    // Stale candidate: a side has been merged into something else since it was queued.
+    if (!left.alive || left.next != top.right || left.id != top.left_id || right.id != top.right_id) continue;
     left.id = top.result;
     right.alive = false;
     left.next = right.next;
@@ -171,15 +184,21 @@ void BpeModel::merge(std::vector<Symbol>& symbols) const {
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<TokenId>& out) const {
+  // A one-byte word needs no merging, so the cache would only cost time.
+  const bool cached = word.size() > 1;
+  if (cached && cache_.lookup(word, out)) return;
   if (ignore_merges_)
     if (auto id = find(word)) {
       out.push_back(*id);
+      if (cached) cache_.insert(word, &*id, 1);
       return;
     }
   thread_local std::vector<Symbol> symbols;
   initial_symbols(word, symbols);
   if (symbols.size() > 1) merge(symbols);
+  const std::size_t first = out.size();
   for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) out.push_back(symbols[i].id);
+  if (cached) cache_.insert(word, out.data() + first, out.size() - first);
 }
 
 }  // namespace relmoe

@@ -5,6 +5,7 @@
 #include "text/json_node.hpp"
 #include "text/merge_table.hpp"
 #include "text/tokenizer.hpp"
+#include "text/word_cache.hpp"
 
 #include <array>
 #include <optional>
@@ -52,8 +53,10 @@ class BpeModel {
   bool byte_fallback_ = false;
   bool ignore_merges_ = false;
   std::array<TokenId, 256> single_byte_ids_;    // id of the one-byte token, -1 if none
+  std::vector<TokenId> bmp_char_ids_;           // id of each one-character token below U+10000, -1 if none
   std::array<TokenId, 256> fallback_byte_ids_;  // id of "<0xXX>", -1 if none
   std::size_t size_ = 0;
+  WordCache cache_;
 };
 
 }  // namespace relmoe

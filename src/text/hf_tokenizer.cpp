@@ -49,6 +49,10 @@ HfTokenizer::HfTokenizer(const JsonNode& root, const std::optional<JsonNode>& co
   normalized_added_ = AddedTokenMatcher(std::move(normalized));
 
   special_ = read_post_processor(root.find("post_processor"));
+  for (const auto* ids : {&special_.prefix, &special_.suffix})
+    for (TokenId id : *ids)
+      if (static_cast<std::size_t>(id) >= vocab_size_)
+        root.at("post_processor").fail("special token id " + std::to_string(id) + " is outside the vocabulary");
   if (config)
     apply_tokenizer_config(*config, [this](std::string_view t) { return token_to_id(t); }, special_);
 }

@@ -6,7 +6,10 @@ namespace relmoe {
 PromptTemplate::PromptTemplate(std::string_view text, const std::string& source) : text_(text) {
   std::string literal;
   auto flush = [&] {
-    if (!literal.empty()) segments_.push_back({std::move(literal)});
+    if (literal.empty()) return;
+    Segment segment;
+    segment.literal = std::move(literal);
+    segments_.push_back(std::move(segment));
     literal.clear();
   };
   for (std::size_t i = 0; i < text.size(); ++i) {

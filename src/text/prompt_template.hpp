@@ -21,7 +21,8 @@ class PromptTemplate {
       "Is the product relevant to the query? Answer:";
 
   // Throws relmoe::Error naming `source` on an unknown placeholder or an unmatched brace.
-  explicit PromptTemplate(std::string_view text = kDefault, const std::string& source = "prompt_template");
+  explicit PromptTemplate(std::string_view text, const std::string& source = "prompt_template");
+  PromptTemplate() : PromptTemplate(kDefault) {}
 
   std::string render(const PromptFields& fields) const;
   const std::string& text() const { return text_; }
