@@ -1,0 +1,107 @@
+#include "pipeline/embed_features.hpp"
+
+#include "base/error.hpp"
+#include "base/progress.hpp"
+#include "io/feature_store.hpp"
+#include "models/expert.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_set>
+
+namespace relmoe {
+namespace {
+
+std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertSpec& spec,
+                                             const std::vector<Pair>& pairs, std::size_t begin,
+                                             std::size_t end) {
+  if (!expert.tokenizer()) fail(spec.dir.string(), "expert '" + spec.name + "' has no tokenizer.json or tokenizer.model");
+  std::vector<std::vector<TokenId>> ids;
+  ids.reserve(end - begin);
+  for (std::size_t r = begin; r < end; ++r) {
+    const Pair& p = pairs[r];
+    auto text = expert.text().prompt.render({p.query, p.market, p.item, p.item_desc});
+    ids.push_back(expert.tokenizer()->encode(text, /*add_special=*/true));
+    if (ids.back().empty()) fail("pair '" + p.id + "'", "prompt encodes to no tokens for expert '" + spec.name + "'");
+  }
+  return ids;
+}
+
+// Runs one window: sequences sorted by length so batches carry little padding, then the
+// outputs put back in row order.
+ExpertOutput run_window(const Expert& expert, const std::vector<std::vector<TokenId>>& ids, int batch) {
+  std::vector<std::int64_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return ids[a].size() < ids[b].size(); });
+  std::vector<torch::Tensor> hidden, scores;
+  for (std::size_t start = 0; start < order.size(); start += batch) {
+    std::vector<std::vector<TokenId>> chunk;
+    for (std::size_t i = start; i < std::min(order.size(), start + batch); ++i) chunk.push_back(ids[order[i]]);
+    auto out = expert.hidden(chunk);
+    hidden.push_back(out.last_hidden.to(torch::kCPU, torch::kFloat32));
+    if (out.score.defined()) scores.push_back(out.score.to(torch::kCPU, torch::kFloat32));
+  }
+  auto inverse = torch::empty({static_cast<std::int64_t>(order.size())}, torch::kLong);
+  inverse.index_put_({torch::tensor(order)}, torch::arange(static_cast<std::int64_t>(order.size())));
+  ExpertOutput result{torch::cat(hidden).index_select(0, inverse), {}};
+  if (!scores.empty()) result.score = torch::cat(scores).index_select(0, inverse);
+  return result;
+}
+
+void embed_expert(const ExpertSpec& spec, const Expert& expert, const std::vector<Pair>& pairs,
+                  FeatureStoreWriter& writer, const EmbedOptions& options) {
+  const auto rows = static_cast<std::size_t>(writer.rows());
+  std::size_t row = static_cast<std::size_t>(writer.next_row(spec.name));
+  Progress progress("embed " + spec.name, rows);
+  progress.set(row);
+  while (row < rows) {
+    const std::size_t end = std::min(rows, row + static_cast<std::size_t>(options.window));
+    auto ids = prompt_ids(expert, spec, pairs, row, end);
+    auto out = run_window(expert, ids, options.batch);
+    writer.append(spec.name, out.last_hidden, out.score);
+    writer.commit();
+    row = end;
+    progress.set(row);
+  }
+  progress.finish();
+}
+
+}  // namespace
+
+ExpertSpec parse_expert_spec(const std::string& spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    fail("--expert", "'" + spec + "' is not NAME=DIR");
+  ExpertSpec out{spec.substr(0, eq), spec.substr(eq + 1)};
+  if (out.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
+    fail("--expert", "name '" + out.name + "' may hold only letters, digits, '_', '.', '-'");
+  return out;
+}
+
+void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pair>& pairs,
+                    const std::filesystem::path& store, const EmbedOptions& options) {
+  if (experts.empty()) fail("--expert", "at least one expert is needed");
+  if (pairs.empty()) fail("--data", "no pairs to embed");
+  if (options.batch < 1 || options.window < 1) fail("--batch", "must be at least 1");
+  std::unordered_set<std::string> names;
+  for (const auto& e : experts)
+    if (!names.insert(e.name).second) fail("--expert", "name '" + e.name + "' given twice");
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  for (const auto& p : pairs) {
+    if (!seen.insert(p.id).second) fail("pair '" + p.id + "'", "id appears more than once in the data");
+    ids.push_back(p.id);
+  }
+  // One expert at a time, so only one set of weights is resident; the store keeps the columns
+  // of experts already done (and resumes a partly done one).
+  for (const auto& spec : experts) {
+    const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device});
+    ExpertColumn column{spec.name, expert.model().config().hidden_size, options.store_dtype,
+                        expert.answer_ids().has_value(), 0};
+    FeatureStoreWriter writer(store, ids, {column});
+    embed_expert(spec, expert, pairs, writer, options);
+  }
+}
+
+}  // namespace relmoe

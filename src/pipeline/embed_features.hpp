@@ -1,0 +1,35 @@
+#pragma once
+// Fills a feature store: every pair through every expert, keeping the final-layer last-token
+// hidden state (and the answer-token score when the expert defines one). Resumable: rows already
+// committed for an expert are skipped, and each window of rows is committed as it completes.
+#include "io/pairs.hpp"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+struct ExpertSpec {
+  std::string name;
+  std::filesystem::path dir;
+};
+
+// Parses "NAME=DIR" (the --expert flag); the name must be usable as a file name.
+ExpertSpec parse_expert_spec(const std::string& spec);
+
+struct EmbedOptions {
+  int batch = 16;                                  // sequences per forward
+  int window = 512;                                // rows sorted by length and committed together
+  torch::ScalarType run_dtype = torch::kFloat32;   // expert weights and activations
+  torch::ScalarType store_dtype = torch::kFloat16; // hidden states on disk
+  torch::Device device = torch::kCPU;
+  bool progress = true;
+};
+
+void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pair>& pairs,
+                    const std::filesystem::path& store, const EmbedOptions& options);
+
+}  // namespace relmoe
