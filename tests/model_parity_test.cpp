@@ -1,7 +1,8 @@
 // last_hidden against ../shared/reference/models: llama.cpp and a float64 NumPy forward,
 // both independent implementations of the Hugging Face models.
 #include "base/error.hpp"
-#include "models/transformer.hpp"
+#include "io/checkpoint.hpp"
+#include "models/expert.hpp"
 #include "support.hpp"
 
 #include <nlohmann/json.hpp>
@@ -127,6 +128,31 @@ TEST_P(Parity, HalfPrecisionRunsStayClose) {
   }
 }
 
+// logit(yes) - logit(no) from the reference hidden state and two rows of the tied output
+// matrix read straight from the checkpoint, with Gemma2's final softcap.
+TEST_P(Parity, AnswerScoreFromTwoOutputRows) {
+  const Case& c = GetParam();
+  RELMOE_REQUIRE_SHARED("reference/models/" + c.model + "/refs.jsonl");
+  auto refs = read_refs(c.model);
+  auto model = relmoe::Transformer::load(model_dir(c.model), torch::kFloat32, torch::kCPU);
+  auto head = relmoe::Checkpoint::open(model_dir(c.model))
+                  .get("model.embed_tokens.weight", torch::kFloat64, torch::kCPU);
+  const std::int64_t yes = 5, no = 9;
+  const auto cap = model.config().final_logit_softcapping;
+  torch::InferenceMode guard;
+  auto out = model.forward(relmoe::make_batch(all_ids(refs), torch::kCPU),
+                           {.answer_ids = std::array<std::int64_t, 2>{yes, no}});
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    auto h = torch::tensor(refs[i].numpy_last_hidden, torch::kFloat64);
+    double l_yes = h.dot(head[yes]).item<double>(), l_no = h.dot(head[no]).item<double>();
+    if (cap) {
+      l_yes = *cap * std::tanh(l_yes / *cap);
+      l_no = *cap * std::tanh(l_no / *cap);
+    }
+    EXPECT_NEAR(out.score[static_cast<long>(i)].item<float>(), l_yes - l_no, 1e-4) << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, Parity,
                          ::testing::Values(Case{"tiny-qwen2", 1e-4, 1e-4},
                                            Case{"tiny-llama", 1e-4, 1e-4},
@@ -137,5 +163,25 @@ INSTANTIATE_TEST_SUITE_P(Models, Parity,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+}  // namespace
+
+namespace {
+
+// story-llama's "text" through its tokenizer (with BOS) gives the reference ids and hidden.
+TEST(StoryLlama, TextThroughTokenizerGivesReferenceIdsAndHidden) {
+  RELMOE_REQUIRE_SHARED("reference/models/story-llama/refs.jsonl");
+  auto refs = read_refs("story-llama");
+  auto expert = relmoe::Expert::load(model_dir("story-llama"));
+  ASSERT_NE(expert.tokenizer(), nullptr);
+  std::vector<std::vector<relmoe::TokenId>> ids;
+  for (const auto& r : refs) {
+    ids.push_back(expert.tokenizer()->encode(r.text, true));
+    EXPECT_EQ(ids.back(), r.ids) << r.text;
+  }
+  auto out = expert.hidden(ids);
+  for (std::size_t i = 0; i < refs.size(); ++i)
+    EXPECT_LE(max_abs_diff(out.last_hidden[static_cast<long>(i)], refs[i].last_hidden), 1e-4);
+}
 
 }  // namespace

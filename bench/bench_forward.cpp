@@ -1,0 +1,134 @@
+// Forward throughput on a randomly initialised Qwen2-0.5B-shaped model (never committed):
+// written as safetensors to a temp dir and loaded through the normal mmap path, then
+// batch x tokens forward passes. Prints tokens/s, achieved GFLOP/s against a large sgemm
+// measured in the same run, and peak resident memory against the weight bytes.
+//
+//   bench_forward [--threads 2] [--batch 16] [--tokens 64] [--iters 3] [--layers 24]
+// Environment: RELMOE_BENCH_THREADS overrides the default thread count; OPENBLAS_CORETYPE /
+// RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/blas_core.hpp).
+#include "models/transformer.hpp"
+#include "runtime/blas_core.hpp"
+#include "runtime/compute.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A field of /proc/self/status in bytes (e.g. VmHWM, VmRSS).
+double status_bytes(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024;
+  return 0;
+}
+
+// Resets VmHWM to the current RSS (Linux >= 4.0), so the peak reported covers loading and
+// running the model, not generating it.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+relmoe::ModelConfig qwen2_half_b(std::int64_t layers) {
+  return relmoe::parse_model_config({{"model_type", "qwen2"},
+                                     {"vocab_size", 151936},
+                                     {"hidden_size", 896},
+                                     {"intermediate_size", 4864},
+                                     {"num_hidden_layers", layers},
+                                     {"num_attention_heads", 14},
+                                     {"num_key_value_heads", 2},
+                                     {"rope_theta", 1000000.0},
+                                     {"rms_norm_eps", 1e-6},
+                                     {"tie_word_embeddings", true}},
+                                    "bench config");
+}
+
+double sgemm_gflops(int n, int iters) {
+  auto a = torch::randn({n, n}), b = torch::randn({n, n});
+  torch::mm(a, b);  // warm-up
+  auto start = Clock::now();
+  for (int i = 0; i < iters; ++i) torch::mm(a, b);
+  return 2.0 * n * n * n * iters / seconds_since(start) / 1e9;
+}
+
+// FLOPs the result actually needs: every layer's K/V projections for all tokens; Q, O and
+// the MLP for all tokens except in the last layer (last token only); causal attention.
+double needed_flops(const relmoe::ModelConfig& c, double batch, double tokens) {
+  const double h = c.hidden_size, hd = c.head_dim, heads = c.num_attention_heads;
+  const double qo = 2 * h * heads * hd, kv = 2 * h * c.num_key_value_heads * hd;
+  const double mlp = 3 * h * c.intermediate_size;
+  const double layers = c.num_hidden_layers;
+  double per_sequence = layers * kv * tokens + (layers - 1) * (qo + mlp) * tokens + (qo + mlp);
+  per_sequence += (layers - 1) * heads * hd * tokens * (tokens + 1) + 2 * heads * hd * tokens;
+  return 2 * per_sequence * batch;
+}
+
+int arg(int argc, char** argv, const std::string& name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  relmoe::ensure_best_blas_core(argc, argv);
+  const char* env_threads = std::getenv("RELMOE_BENCH_THREADS");
+  const int threads = arg(argc, argv, "--threads", env_threads ? std::atoi(env_threads) : 2);
+  const int batch = arg(argc, argv, "--batch", 16), tokens = arg(argc, argv, "--tokens", 64);
+  const int iters = arg(argc, argv, "--iters", 3), layers = arg(argc, argv, "--layers", 24);
+  relmoe::set_threads(threads);
+  const char* core = std::getenv("OPENBLAS_CORETYPE");
+  std::cout << "threads " << threads << ", OPENBLAS_CORETYPE " << (core ? core : "(unset)")
+            << ", batch " << batch << " x " << tokens << " tokens, " << layers << " layers\n";
+
+  const double sgemm = sgemm_gflops(2048, 10);
+  std::cout << "sgemm 2048x2048 (torch::mm): " << sgemm << " GFLOP/s\n";
+
+  const auto config = qwen2_half_b(layers);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("relmoe_bench_forward_" + std::to_string(::getpid()));
+  auto start = Clock::now();
+  const auto& family = relmoe::family_of(config);
+  std::uint64_t seed = 1;
+  relmoe::save_model(dir, config, [&](const relmoe::TensorSpec& spec) {
+    return relmoe::random_tensor(spec, family, torch::kFloat32, torch::kCPU, seed++);
+  });
+  std::cout << "wrote random model to " << dir << " in " << seconds_since(start) << " s\n";
+
+  reset_peak_rss();
+  const double rss_before = status_bytes("VmRSS");
+  {
+    torch::InferenceMode guard;
+    start = Clock::now();
+    auto model = relmoe::Transformer::load(dir, torch::kFloat32, torch::kCPU);
+    std::cout << "loaded in " << seconds_since(start) << " s\n";
+    double weight_bytes = 0;
+    for (const auto& [name, t] : model.weights()) weight_bytes += t.numel() * t.element_size();
+
+    auto ids = torch::randint(config.vocab_size, {batch, tokens}, torch::kInt64);
+    relmoe::TokenBatch input{ids, torch::ones({batch, tokens}, torch::kBool)};
+    const relmoe::ForwardOptions options{.answer_ids = std::array<std::int64_t, 2>{9693, 902}};
+    model.forward(input, options);  // warm-up: pages the weights in
+    start = Clock::now();
+    for (int i = 0; i < iters; ++i) model.forward(input, options);
+    const double elapsed = seconds_since(start);
+    const double tokens_per_s = double(batch) * tokens * iters / elapsed;
+    const double gflops = needed_flops(config, batch, tokens) * iters / elapsed / 1e9;
+    const double peak = status_bytes("VmHWM");
+    std::cout << "forward: " << tokens_per_s << " tokens/s, " << gflops << " GFLOP/s, "
+              << gflops / sgemm << " of sgemm\n"
+              << "peak RSS " << peak / 1e9 << " GB (" << rss_before / 1e9
+              << " GB before loading), weights " << weight_bytes / 1e9 << " GB, ratio "
+              << peak / weight_bytes << "\n";
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}

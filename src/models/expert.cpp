@@ -1,0 +1,34 @@
+#include "models/expert.hpp"
+
+#include "models/lora.hpp"
+
+namespace relmoe {
+
+Expert::Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const Tokenizer> tokenizer,
+               ExpertTextConfig text)
+    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), text_(std::move(text)) {
+  if (tokenizer_) answer_ids_ = resolve_answer_tokens(text_.answers, *tokenizer_);
+}
+
+Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& options) {
+  auto config = load_model_config(dir);
+  auto weights = load_weights(Checkpoint::open(dir), config, options.dtype, options.device);
+  if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
+  auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));
+  std::shared_ptr<const Tokenizer> tokenizer;
+  if (std::filesystem::exists(dir / "tokenizer.json") ||
+      std::filesystem::exists(dir / "tokenizer.model"))
+    tokenizer = load_tokenizer(dir);
+  return Expert(std::move(model), std::move(tokenizer), load_expert_text_config(dir));
+}
+
+ExpertOutput Expert::hidden(const std::vector<std::vector<TokenId>>& ids, bool pre_norm) const {
+  torch::InferenceMode guard;
+  ForwardOptions options;
+  options.pre_norm = pre_norm;
+  if (answer_ids_) options.answer_ids = std::array<std::int64_t, 2>{answer_ids_->yes, answer_ids_->no};
+  auto out = model_->forward(make_batch(ids, model_->device()), options);
+  return {out.last_hidden.to(torch::kFloat32), out.score};
+}
+
+}  // namespace relmoe

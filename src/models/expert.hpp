@@ -1,0 +1,51 @@
+#pragma once
+// An expert: a frozen decoder (LoRA merged) with its tokenizer, prompt template and yes/no
+// answer-token ids, read from one Hugging Face directory (docs/ARCHITECTURE.md).
+#include "models/transformer.hpp"
+#include "text/expert_text_config.hpp"
+#include "text/tokenizer.hpp"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace relmoe {
+
+struct ExpertOptions {
+  torch::ScalarType dtype = torch::kFloat32;
+  torch::Device device = torch::kCPU;
+};
+
+struct ExpertOutput {
+  torch::Tensor last_hidden;  // [B, hidden] float32 on the expert's device
+  torch::Tensor score;        // [B] logit(yes) - logit(no); undefined without answer tokens
+};
+
+class Expert {
+ public:
+  static Expert load(const std::filesystem::path& dir, const ExpertOptions& options = {});
+
+  // One forward (under InferenceMode) over a right-padded batch of id sequences.
+  ExpertOutput hidden(const std::vector<std::vector<TokenId>>& ids, bool pre_norm = false) const;
+
+  const Transformer& model() const { return *model_; }
+  // Null when the directory has no tokenizer.json / tokenizer.model.
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  const ExpertTextConfig& text() const { return text_; }
+  // Set when the tokenizer encodes both answer strings as single tokens.
+  const std::optional<AnswerTokenIds>& answer_ids() const { return answer_ids_; }
+
+ private:
+  Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const Tokenizer> tokenizer,
+         ExpertTextConfig text);
+
+  std::shared_ptr<const Transformer> model_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  ExpertTextConfig text_;
+  std::optional<AnswerTokenIds> answer_ids_;
+};
+
+}  // namespace relmoe
