@@ -1,0 +1,355 @@
+#include "data/expert_trainer.hpp"
+
+#include "base/error.hpp"
+#include "data/expert_recipe.hpp"
+#include "data/progress.hpp"
+#include "data/rng.hpp"
+#include "data/spm_train.hpp"
+#include "models/weights.hpp"
+#include "text/expert_text_config.hpp"
+#include "text/tokenizer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <unistd.h>
+
+namespace relmoe {
+namespace {
+
+namespace fs = std::filesystem;
+using Sequences = std::vector<std::vector<TokenId>>;
+
+constexpr long kMaxCorpusLines = 200000;
+constexpr std::size_t kTailTokens = 8;  // kept at the end of a truncated prompt ("| relevant:")
+
+void write_text(const fs::path& path, const std::string& text) {
+  auto tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out.write(text.data(), static_cast<std::streamsize>(text.size())) || !out.flush())
+      fail(tmp.string(), "write failed");
+  }
+  fs::rename(tmp, path);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path.string(), "cannot open");
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::vector<std::string> read_lines(const fs::path& path, long limit) {
+  std::ifstream in(path);
+  if (!in) fail(path.string(), "cannot open corpus");
+  std::vector<std::string> lines;
+  for (std::string line; static_cast<long>(lines.size()) < limit && std::getline(in, line);)
+    if (!line.empty()) lines.push_back(std::move(line));
+  if (lines.empty()) fail(path.string(), "corpus has no lines");
+  return lines;
+}
+
+// The options that must match for a saved state to be resumed.
+nlohmann::json fingerprint(const ExpertTrainOptions& o) {
+  return {{"arch", o.arch},
+          {"size", o.size},
+          {"tokenizer", o.tokenizer.string()},
+          {"train_tokenizer", o.train_tokenizer},
+          {"pretrain_corpus", o.pretrain_corpus.string()},
+          {"data", fs::absolute(o.data).string()},
+          {"pretrain_steps", o.pretrain_steps},
+          {"steps", o.steps},
+          {"batch_size", o.batch_size},
+          {"max_tokens", o.max_tokens},
+          {"lr", o.lr},
+          {"seed", o.seed}};
+}
+
+// Copies the tokenizer files of an existing tokenizer (file or directory) into `dir`.
+void copy_tokenizer(const fs::path& source, const fs::path& dir) {
+  if (!fs::exists(source)) fail(source.string(), "tokenizer not found");
+  std::vector<fs::path> files;
+  const fs::path base = fs::is_directory(source) ? source : source.parent_path();
+  if (!fs::is_directory(source)) files.push_back(source);
+  for (const char* name : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
+    if (fs::is_directory(source) || source.filename() == "tokenizer.json")
+      if (fs::exists(base / name) && (files.empty() || files.front() != base / name)) files.push_back(base / name);
+  for (const auto& f : files) fs::copy_file(f, dir / f.filename(), fs::copy_options::overwrite_existing);
+}
+
+// Creates the tokenizer in `dir` (once; a resumed run reuses it).
+void prepare_tokenizer(const ExpertTrainOptions& o, const std::vector<Pair>& pairs,
+                       const std::vector<std::string>& corpus, const fs::path& dir) {
+  fs::create_directories(dir);
+  if (!o.tokenizer.empty()) return copy_tokenizer(o.tokenizer, dir);
+  std::vector<std::string> sentences = corpus;
+  for (const auto& p : pairs) {
+    sentences.push_back(p.query);
+    sentences.push_back(p.item);
+    if (!p.item_desc.empty()) sentences.push_back(p.item_desc);
+  }
+  // The template's own words, so they become whole pieces.
+  sentences.push_back(PromptTemplate(kExpertPromptTemplate).render({}) + kAnswerYes);
+  auto start = std::chrono::steady_clock::now();
+  train_sentencepiece(sentences, parse_spm_spec(o.train_tokenizer), {"yes", "no"}, dir / "tokenizer.model");
+  spdlog::info("trained {} tokenizer on {} sentences in {:.1f} s", o.train_tokenizer, sentences.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+std::array<std::int64_t, 2> answer_ids(const Tokenizer& tokenizer, const fs::path& where) {
+  auto ids = resolve_answer_tokens({kAnswerYes, kAnswerNo}, tokenizer);
+  if (!ids)
+    fail(where.string(), std::string("answers '") + kAnswerYes + "' / '" + kAnswerNo +
+                             "' are not single tokens of this tokenizer");
+  return {ids->yes, ids->no};
+}
+
+// Prompt ids; prompts over `max_tokens` keep their head and their last kTailTokens ids.
+Sequences encode_prompts(const Tokenizer& tokenizer, const std::vector<Pair>& pairs, int max_tokens,
+                         long& truncated) {
+  const PromptTemplate prompt(kExpertPromptTemplate);
+  Sequences out;
+  out.reserve(pairs.size());
+  for (const auto& p : pairs) {
+    auto ids = tokenizer.encode(prompt.render({p.query, p.market, p.item, p.item_desc}), true);
+    if (ids.size() > static_cast<std::size_t>(max_tokens)) {
+      ++truncated;
+      ids.erase(ids.begin() + (max_tokens - static_cast<long>(kTailTokens)), ids.end() - kTailTokens);
+    }
+    out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+Sequences encode_corpus(const Tokenizer& tokenizer, const std::vector<std::string>& lines, int max_tokens) {
+  Sequences out;
+  for (const auto& line : lines) {
+    auto ids = tokenizer.encode(line, true);
+    if (ids.size() > static_cast<std::size_t>(max_tokens)) ids.resize(max_tokens);
+    if (ids.size() >= 2) out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+// Linear warm-up over the first 10 % (at most 100 steps), then linear decay to 10 %.
+double learning_rate(long step, long total, double base) {
+  long warmup = std::max(1L, std::min(100L, total / 10));
+  if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max(1L, total - warmup));
+  return base * (0.1 + 0.9 * (1.0 - progress));
+}
+
+// Phases in order; a saved state names the phase and the steps done in it.
+enum class Phase { Pretrain, Finetune };
+const char* phase_name(Phase p) { return p == Phase::Pretrain ? "pretrain" : "finetune"; }
+
+class TrainState {
+ public:
+  explicit TrainState(fs::path root) : root_(std::move(root)) {}
+
+  const fs::path& root() const { return root_; }
+  fs::path tokenizer_dir() const { return root_ / "tokenizer"; }
+  bool exists() const { return fs::exists(root_ / "latest"); }
+  fs::path latest() const { return root_ / read_text(root_ / "latest"); }
+
+  nlohmann::json info() const {
+    try {
+      return nlohmann::json::parse(read_text(latest() / "state.json"));
+    } catch (const nlohmann::json::exception& e) {
+      fail((latest() / "state.json").string(), std::string("invalid JSON: ") + e.what());
+    }
+  }
+
+  // Saves model + optimizer into a new step directory, then points `latest` at it.
+  void save(const ModelConfig& config, const Weights& weights, const torch::optim::Optimizer& optimizer,
+            nlohmann::json info) {
+    std::string name = std::string(info["phase"].get<std::string>()) + "-" + std::to_string(info["step"].get<long>());
+    fs::path dir = root_ / name, tmp = root_ / (name + ".tmp");
+    fs::remove_all(tmp);
+    save_model(tmp, config, weights);
+    torch::save(optimizer, (tmp / "optimizer.pt").string());
+    write_text(tmp / "state.json", info.dump(2));
+    fs::remove_all(dir);
+    fs::rename(tmp, dir);
+    std::string previous = exists() ? read_text(root_ / "latest") : "";
+    write_text(root_ / "latest", name);
+    if (!previous.empty() && previous != name) fs::remove_all(root_ / previous);
+  }
+
+ private:
+  fs::path root_;
+};
+
+Weights trainable(Weights weights) {
+  for (auto& [name, w] : weights) w = w.detach().clone().requires_grad_(true);
+  return weights;
+}
+
+std::vector<torch::Tensor> parameters(const Weights& weights) {
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, w] : weights) out.push_back(w);
+  return out;
+}
+
+// The next-token loss at one random cut of each sampled corpus line: the runtime's forward
+// returns the last real token's hidden state, so each row predicts the token after its prefix.
+torch::Tensor pretrain_loss(const Transformer& model, const torch::Tensor& head, const Sequences& corpus,
+                            Rng& rng, int batch_size) {
+  Sequences inputs;
+  std::vector<std::int64_t> targets;
+  for (int b = 0; b < batch_size; ++b) {
+    const auto& line = corpus[rng.below(corpus.size())];
+    std::size_t cut = 1 + rng.below(line.size() - 1);
+    inputs.emplace_back(line.begin(), line.begin() + static_cast<long>(cut));
+    targets.push_back(line[cut]);
+  }
+  auto hidden = model.forward(make_batch(inputs, model.device())).last_hidden;
+  auto logits = torch::matmul(hidden, head.t()).to(torch::kFloat32);
+  if (auto cap = model.config().final_logit_softcapping) logits = torch::tanh(logits / *cap) * *cap;
+  return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kInt64).to(model.device()));
+}
+
+torch::Tensor finetune_loss(const Transformer& model, const Sequences& prompts, const std::vector<float>& labels,
+                            const std::array<std::int64_t, 2>& answers, Rng& rng, int batch_size) {
+  Sequences inputs;
+  std::vector<float> y;
+  for (int b = 0; b < batch_size; ++b) {
+    auto i = rng.below(prompts.size());
+    inputs.push_back(prompts[i]);
+    y.push_back(labels[i]);
+  }
+  ForwardOptions fo;
+  fo.answer_ids = answers;
+  auto score = model.forward(make_batch(inputs, model.device()), fo).score;
+  return torch::binary_cross_entropy_with_logits(score, torch::tensor(y).to(score.device()));
+}
+
+// Moves the final files from `staging` into `out`, config.json last: a directory with a
+// config.json is complete.
+void publish(const fs::path& staging, const fs::path& out) {
+  for (const auto& entry : fs::directory_iterator(staging))
+    if (entry.path().filename() != "config.json") fs::rename(entry.path(), out / entry.path().filename());
+  fs::rename(staging / "config.json", out / "config.json");
+  fs::remove_all(staging);
+}
+
+void check(const ExpertTrainOptions& o) {
+  if (o.tokenizer.empty() == o.train_tokenizer.empty())
+    fail("expert train", "give exactly one of --tokenizer and --train-tokenizer");
+  if (o.steps <= 0) fail("--steps", "must be positive");
+  if (o.pretrain_steps < 0) fail("--pretrain-steps", "must be >= 0");
+  if (o.batch_size <= 0) fail("--batch", "must be positive");
+  if (o.max_tokens < 2 * static_cast<int>(kTailTokens)) fail("--max-tokens", "must be at least 16");
+  if (o.checkpoint_every <= 0) fail("--checkpoint-every", "must be positive");
+  if (!(o.lr > 0)) fail("--lr", "must be positive");
+  expert_config(o.arch, o.size, 256, o.max_tokens);  // rejects an unknown --arch / --size early
+  if (!o.train_tokenizer.empty() && parse_spm_spec(o.train_tokenizer).model_type != "bpe")
+    fail("--train-tokenizer", "relmoe's tokenizer.model reader supports BPE models only; use spm-bpe:V");
+}
+
+}  // namespace
+
+ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
+  check(o);
+  const auto start = std::chrono::steady_clock::now();
+  ExpertTrainResult result;
+  auto pairs = read_pairs_any(o.data, o.columns);
+  std::vector<float> labels;
+  for (const auto& p : pairs) {
+    if (!p.label) fail(o.data.string(), "pair '" + p.id + "' has no label");
+    labels.push_back(*p.label);
+  }
+  if (pairs.empty()) fail(o.data.string(), "no pairs");
+  const bool pretrain = !o.pretrain_corpus.empty() && o.pretrain_steps > 0;
+  std::vector<std::string> corpus = pretrain ? read_lines(o.pretrain_corpus, kMaxCorpusLines)
+                                             : std::vector<std::string>{};
+
+  fs::create_directories(o.out);
+  TrainState state(o.out / ".train-state");
+  nlohmann::json resume;
+  if (state.exists()) {
+    resume = state.info();
+    if (resume["options"] != fingerprint(o))
+      fail(state.root().string(), "was written by a run with other options; delete it to start over");
+    result.resumed = true;
+  } else {
+    fs::remove_all(state.root());
+    prepare_tokenizer(o, pairs, corpus, state.tokenizer_dir());
+  }
+  auto tokenizer = load_tokenizer(state.tokenizer_dir());
+  result.answer_ids = answer_ids(*tokenizer, state.tokenizer_dir());
+  const auto config = expert_config(o.arch, o.size, static_cast<std::int64_t>(tokenizer->vocab_size()), o.max_tokens);
+  const torch::Device device(torch::kCPU);
+  Weights weights = trainable(result.resumed ? load_weights(Checkpoint::open(state.latest()), config,
+                                                            torch::kFloat32, device)
+                                             : random_weights(config, torch::kFloat32, device, o.seed));
+  Transformer model(config, weights);
+  const auto& names = family_of(config).names;
+  torch::Tensor head = weights.at((config.tie_word_embeddings ? names.embed : names.lm_head) + ".weight");
+
+  const Sequences prompts = encode_prompts(*tokenizer, pairs, o.max_tokens, result.truncated);
+  const Sequences lm_lines = encode_corpus(*tokenizer, corpus, o.max_tokens);
+  if (result.truncated > 0)
+    spdlog::warn("{} of {} prompts exceed {} tokens and were shortened", result.truncated, pairs.size(), o.max_tokens);
+
+  long run_steps = 0;
+  for (Phase phase : {Phase::Pretrain, Phase::Finetune}) {
+    const long total = phase == Phase::Pretrain ? (pretrain && !lm_lines.empty() ? o.pretrain_steps : 0) : o.steps;
+    long step = 0;
+    torch::optim::AdamW optimizer(parameters(weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
+    if (result.resumed && resume["phase"] == "finetune" && phase == Phase::Pretrain) continue;
+    if (result.resumed && resume["phase"] == phase_name(phase)) {
+      step = resume["step"].get<long>();
+      torch::load(optimizer, (state.latest() / "optimizer.pt").string());
+    }
+    ProgressBar bar(phase_name(phase), total, step, o.progress);
+    double smooth = 0;
+    auto& losses = phase == Phase::Pretrain ? result.pretrain_losses : result.losses;
+    for (; step < total; ++step) {
+      if (o.stop_after > 0 && run_steps == o.stop_after) return result;
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(step, total, o.lr));
+      // Batches depend only on (seed, phase, step), so a resumed run sees the same ones.
+      Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(step) * 2 + (phase == Phase::Finetune));
+      optimizer.zero_grad();
+      auto loss = phase == Phase::Pretrain
+                      ? pretrain_loss(model, head, lm_lines, rng, o.batch_size)
+                      : finetune_loss(model, prompts, labels, result.answer_ids, rng, o.batch_size);
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(parameters(weights), 1.0);
+      optimizer.step();
+      float value = loss.item<float>();
+      losses.push_back(value);
+      smooth = losses.size() == 1 ? value : 0.95 * smooth + 0.05 * value;
+      bar.update(step + 1, smooth);
+      ++run_steps;
+      if ((step + 1) % o.checkpoint_every == 0 && step + 1 < total)
+        state.save(config, weights, optimizer,
+                   {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
+    }
+    bar.finish();
+    // Entering fine-tuning is a checkpoint too: a resumed run skips pre-training.
+    if (phase == Phase::Pretrain && total > 0) {
+      torch::optim::AdamW fresh(parameters(weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
+      state.save(config, weights, fresh, {{"phase", "finetune"}, {"step", 0}, {"options", fingerprint(o)}});
+    }
+  }
+
+  fs::path staging = o.out / (".final.tmp." + std::to_string(::getpid()));
+  fs::remove_all(staging);
+  save_model(staging, config, weights);
+  copy_tokenizer(state.tokenizer_dir(), staging);
+  nlohmann::json provenance = fingerprint(o);
+  provenance["truncated_prompts"] = result.truncated;
+  write_text(staging / "relmoe.json", expert_manifest(provenance).dump(2) + "\n");
+  publish(staging, o.out);
+  fs::remove_all(state.root());
+  result.finished = true;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.model.emplace(std::move(model));
+  return result;
+}
+
+}  // namespace relmoe

@@ -1,0 +1,107 @@
+#include "data/spm_train.hpp"
+
+#include "base/error.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <cerrno>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace relmoe {
+namespace {
+
+std::string tail_of(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+// Runs `argv` with stdout and stderr going to `log`; returns the exit status (-1: not started).
+int run(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+SpmTrainSpec parse_spm_spec(const std::string& spec) {
+  auto colon = spec.find(':');
+  SpmTrainSpec out;
+  std::string kind = spec.substr(0, colon);
+  if (kind == "spm-bpe") out.model_type = "bpe";
+  if (kind == "spm-unigram") out.model_type = "unigram";
+  const char* begin = spec.data() + (colon == std::string::npos ? spec.size() : colon + 1);
+  const char* end = spec.data() + spec.size();
+  auto [ptr, ec] = std::from_chars(begin, end, out.vocab_size);
+  if (out.model_type.empty() || colon == std::string::npos || ec != std::errc() || ptr != end ||
+      out.vocab_size < 100)
+    fail("--train-tokenizer", "expected spm-bpe:V or spm-unigram:V with V >= 100, got '" + spec + "'");
+  return out;
+}
+
+void train_sentencepiece(const std::vector<std::string>& sentences, const SpmTrainSpec& spec,
+                         const std::vector<std::string>& single_pieces,
+                         const std::filesystem::path& model_path) {
+  if (sentences.empty()) fail("tokenizer training", "no training sentences");
+  // Work files beside the model, so the final rename stays on one file system.
+  auto parent = model_path.has_parent_path() ? model_path.parent_path() : std::filesystem::path(".");
+  auto work = parent / (".spm-train." + std::to_string(::getpid()));
+  std::filesystem::create_directories(work);
+  {
+    std::ofstream out(work / "input.txt", std::ios::binary);
+    for (const auto& s : sentences)
+      if (!s.empty()) out << s << '\n';
+    if (!out.flush()) fail((work / "input.txt").string(), "write failed");
+  }
+  std::string symbols;
+  for (const auto& piece : single_pieces) symbols += (symbols.empty() ? "" : ",") + piece;
+  const char* tool = std::getenv("RELMOE_SPM_TRAIN");
+  std::vector<std::string> argv{tool ? tool : "spm_train",
+                                "--input=" + (work / "input.txt").string(),
+                                "--model_prefix=" + (work / "spm").string(),
+                                "--model_type=" + spec.model_type,
+                                "--vocab_size=" + std::to_string(spec.vocab_size),
+                                "--character_coverage=1.0",
+                                // relmoe's tokenizer.model reader implements identity normalisation.
+                                "--normalization_rule_name=identity",
+                                "--byte_fallback=true",
+                                "--user_defined_symbols=" + symbols,
+                                "--input_sentence_size=1000000",
+                                "--shuffle_input_sentence=false",
+                                "--num_threads=1",  // determinism over speed; training takes seconds
+                                // On a small corpus the vocabulary may come out smaller, not fail.
+                                "--hard_vocab_limit=false"};
+  int status = run(argv, work / "log.txt");
+  if (status != 0) {
+    std::string why = status < 0 ? "cannot run '" + argv[0] + "' (install the Debian package 'sentencepiece')"
+                                 : "'" + argv[0] + "' failed (exit " + std::to_string(status) + "): " +
+                                       tail_of(work / "log.txt");
+    std::filesystem::remove_all(work);
+    fail("tokenizer training", why);
+  }
+  std::filesystem::rename(work / "spm.model", model_path);
+  std::filesystem::remove_all(work);
+}
+
+}  // namespace relmoe
