@@ -54,11 +54,11 @@ TEST(SpmTrain, TrainsBpeAndUnigramWithSingleAnswerTokens) {
   auto sentences = synth_sentences(3000);
   auto path = std::filesystem::temp_directory_path() / "relmoe_spm_test.model";
   // Unigram: checked with the reference tool only (relmoe reads BPE tokenizer.model files).
-  relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-unigram:800"), {"yes", "no"}, path);
+  relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-unigram:800"), {"▁yes", "▁no"}, path);
   EXPECT_EQ(spm_encode(path, " yes").size(), 1u);
   EXPECT_EQ(spm_encode(path, "no").size(), 1u);
 
-  relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-bpe:800"), {"yes", "no"}, path);
+  relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-bpe:800"), {"▁yes", "▁no"}, path);
   auto tokenizer = relmoe::load_tokenizer(path);
   EXPECT_LE(tokenizer->vocab_size(), 800u);
   EXPECT_GT(tokenizer->vocab_size(), 300u);

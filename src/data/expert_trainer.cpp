@@ -93,7 +93,7 @@ void prepare_tokenizer(const ExpertTrainOptions& o, const std::vector<Pair>& pai
   // The template's own words, so they become whole pieces.
   sentences.push_back(PromptTemplate(kExpertPromptTemplate).render({}) + kAnswerYes);
   auto start = std::chrono::steady_clock::now();
-  train_sentencepiece(sentences, parse_spm_spec(o.train_tokenizer), {"yes", "no"}, dir / "tokenizer.model");
+  train_sentencepiece(sentences, parse_spm_spec(o.train_tokenizer), {"▁yes", "▁no"}, dir / "tokenizer.model");
   spdlog::info("trained {} tokenizer on {} sentences in {:.1f} s", o.train_tokenizer, sentences.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }

@@ -20,8 +20,9 @@ struct SpmTrainSpec {
 SpmTrainSpec parse_spm_spec(const std::string& spec);
 
 // Trains on `sentences` (no newlines inside) and writes the model to `model_path` atomically.
-// Every string of `single_pieces` (e.g. "yes", "no") becomes one piece, so " yes" encodes as
-// the single token "▁yes". Byte fallback keeps every UTF-8 text encodable; all characters are
+// Every string of `single_pieces` becomes one piece matched wherever it occurs in the normalised
+// text: {"▁yes", "▁no"} makes " yes" and "yes" encode as the single token "▁yes" (at the price of
+// splitting "▁yesterday" after "▁yes"). Byte fallback keeps every UTF-8 text encodable; all characters are
 // covered (Thai, Vietnamese); normalisation is identity (as relmoe's tokenizer.model reader
 // requires), with extra whitespace removed. Deterministic for the same sentences. $RELMOE_SPM_TRAIN overrides
 // the tool's path.
