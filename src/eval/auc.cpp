@@ -52,6 +52,20 @@ void check_inputs(const std::vector<double>& scores, const std::vector<float>& l
     if (std::isnan(s)) fail("AUC", "a score is NaN");
 }
 
+// The central `level` percentile interval of `values` (sorted in place); NaNs when empty.
+std::pair<double, double> percentile_interval(std::vector<double>& values, double level) {
+  if (values.empty()) return {NAN, NAN};
+  std::sort(values.begin(), values.end());
+  auto quantile = [&](double q) {
+    const double pos_q = q * static_cast<double>(values.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(pos_q));
+    const auto hi = std::min(lo + 1, values.size() - 1);
+    return values[lo] + (pos_q - static_cast<double>(lo)) * (values[hi] - values[lo]);
+  };
+  const double tail = (1.0 - level) / 2.0;
+  return {quantile(tail), quantile(1.0 - tail)};
+}
+
 }  // namespace
 
 std::optional<double> try_roc_auc(const std::vector<double>& scores, const std::vector<float>& labels) {
@@ -89,16 +103,39 @@ std::pair<double, double> bootstrap_auc_ci(const std::vector<double>& scores,
     }
     if (auto auc = auc_from_groups(pos, neg)) aucs.push_back(*auc);
   }
-  if (aucs.empty()) return {NAN, NAN};
-  std::sort(aucs.begin(), aucs.end());
-  auto quantile = [&](double q) {
-    const double pos_q = q * static_cast<double>(aucs.size() - 1);
-    const auto lo = static_cast<std::size_t>(std::floor(pos_q));
-    const auto hi = std::min(lo + 1, aucs.size() - 1);
-    return aucs[lo] + (pos_q - static_cast<double>(lo)) * (aucs[hi] - aucs[lo]);
-  };
-  const double tail = (1.0 - level) / 2.0;
-  return {quantile(tail), quantile(1.0 - tail)};
+  return percentile_interval(aucs, level);
+}
+
+AucDifference bootstrap_auc_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                       const std::vector<float>& labels, int resamples, std::uint64_t seed,
+                                       double level) {
+  check_inputs(a, labels);
+  check_inputs(b, labels);
+  AucDifference d;
+  d.n = static_cast<std::int64_t>(labels.size());
+  const auto auc_a = try_roc_auc(a, labels), auc_b = try_roc_auc(b, labels);
+  if (!auc_a || !auc_b) return {NAN, NAN, NAN, d.n};
+  d.diff = *auc_a - *auc_b;
+  const TieGroups ta = tie_groups(a), tb = tie_groups(b);
+  const std::size_t n = labels.size();
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+  std::vector<double> diffs;
+  diffs.reserve(static_cast<std::size_t>(resamples));
+  std::vector<double> pos_a(ta.count), neg_a(ta.count), pos_b(tb.count), neg_b(tb.count);
+  for (int attempt = 0; static_cast<int>(diffs.size()) < resamples && attempt < resamples * 20; ++attempt) {
+    for (auto* v : {&pos_a, &neg_a, &pos_b, &neg_b}) std::fill(v->begin(), v->end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t j = pick(rng);  // one resample of pairs, scored by both a and b
+      const bool positive = labels[j] > 0.5f;
+      (positive ? pos_a : neg_a)[ta.group[j]] += 1.0;
+      (positive ? pos_b : neg_b)[tb.group[j]] += 1.0;
+    }
+    const auto ra = auc_from_groups(pos_a, neg_a), rb = auc_from_groups(pos_b, neg_b);
+    if (ra && rb) diffs.push_back(*ra - *rb);
+  }
+  std::tie(d.lo, d.hi) = percentile_interval(diffs, level);
+  return d;
 }
 
 }  // namespace relmoe

@@ -20,4 +20,17 @@ std::pair<double, double> bootstrap_auc_ci(const std::vector<double>& scores,
                                            const std::vector<float>& labels, int resamples = 1000,
                                            std::uint64_t seed = 0, double level = 0.95);
 
+struct AucDifference {
+  double diff = 0;  // AUC(a) - AUC(b); NaN when undefined
+  double lo = 0, hi = 0;
+  std::int64_t n = 0;
+};
+
+// AUC(a) - AUC(b) for two score lists over the same labelled pairs, with a paired percentile
+// bootstrap interval: each resample draws pairs once and scores them with both a and b, so the
+// interval reflects the difference's own variance, not that of two independent AUCs.
+AucDifference bootstrap_auc_difference(const std::vector<double>& a, const std::vector<double>& b,
+                                       const std::vector<float>& labels, int resamples = 1000,
+                                       std::uint64_t seed = 0, double level = 0.95);
+
 }  // namespace relmoe

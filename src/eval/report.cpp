@@ -136,4 +136,14 @@ void write_text_file(const std::string& path, const std::string& text) {
 
 void write_json_file(const std::string& path, const nlohmann::json& j) { write_text_file(path, j.dump(2) + "\n"); }
 
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(path, "cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("invalid JSON: ") + e.what());
+  }
+}
+
 }  // namespace relmoe

@@ -1,6 +1,7 @@
 #include "moe/ablation.hpp"
 
 #include "base/error.hpp"
+#include "eval/comparison.hpp"
 #include "eval/report.hpp"
 #include "moe/dataset.hpp"
 #include "moe/model_io.hpp"
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <set>
 
 namespace relmoe {
@@ -57,14 +59,24 @@ std::vector<Variant> variants(const MoeConfig& base, const FeatureStore& store) 
   return out;
 }
 
-std::string dir_name(std::string name) {
-  for (char& ch : name)
-    if (ch == ':' || ch == '+') ch = '-';
-  return name;
+std::filesystem::path scores_path(const std::filesystem::path& out, const std::string& variant) {
+  return out / "scores" / (variant_dir_name(variant) + ".tsv");
 }
 
-EvalReport score_only_report(const FeatureStore& store, const MoeConfig& config, const std::vector<Pair>& train,
-                             const std::vector<Pair>& test, const AblationOptions& options) {
+// One variant's test scores with the pairs they belong to.
+struct VariantScores {
+  ScoredPairs pairs;
+  std::vector<std::string> experts;
+  std::vector<std::uint8_t> active;
+};
+
+VariantScores scored(const PairSet& set, std::vector<double> scores, std::vector<std::string> experts,
+                     std::vector<std::uint8_t> active) {
+  return {{set.ids, set.market_names, set.labels, std::move(scores)}, std::move(experts), std::move(active)};
+}
+
+VariantScores score_only(const FeatureStore& store, const MoeConfig& config, const std::vector<Pair>& train,
+                         const std::vector<Pair>& test) {
   MoeConfig c = config;
   c.widths = {store.experts()[store.expert_index(c.experts[0])].width};
   std::set<std::string> markets;
@@ -73,9 +85,31 @@ EvalReport score_only_report(const FeatureStore& store, const MoeConfig& config,
   c.markets.assign(markets.begin(), markets.end());
   const auto set = make_pair_set(store, test, c, "test data", true);
   const auto s = store.scores(store.expert_index(c.experts[0]), torch::tensor(set.rows)).to(torch::kFloat64).contiguous();
-  return evaluate({std::vector<double>(s.data_ptr<double>(), s.data_ptr<double>() + s.numel()), set.labels,
-                   set.market_names, c.experts, std::vector<std::uint8_t>(set.ids.size(), 1)},
-                  options.resamples, options.seed);
+  return scored(set, std::vector<double>(s.data_ptr<double>(), s.data_ptr<double>() + s.numel()), c.experts,
+                std::vector<std::uint8_t>(set.ids.size(), 1));
+}
+
+// What must match for a previous run's finished variants to be reused.
+nlohmann::json fingerprint(const AblationOptions& o, const std::vector<Pair>& train, const std::vector<Pair>& dev,
+                           const std::vector<Pair>& test) {
+  const auto& t = o.train;
+  return {{"base", to_json(o.base)},
+          {"train", {{"batch", t.batch}, {"lr", t.lr}, {"lambda", t.lambda}, {"entropy", t.entropy},
+                     {"epochs", t.epochs}, {"patience", t.patience}, {"seed", t.seed}, {"router_lr", t.router_lr},
+                     {"router_epochs", t.router_epochs}, {"stat_rows", t.stat_rows}}},
+          {"resamples", o.resamples},
+          {"seed", o.seed},
+          {"pairs", {train.size(), dev.size(), test.size()}}};
+}
+
+// The variants a previous, interrupted run of the same grid finished (entry + scores file).
+nlohmann::json finished_variants(const std::filesystem::path& out, const nlohmann::json& fp) {
+  const auto path = out / "ablation.json";
+  if (!std::filesystem::exists(path)) return nlohmann::json::object();
+  std::ifstream in(path);
+  const auto previous = nlohmann::json::parse(in, nullptr, false);
+  if (previous.is_discarded() || previous.value("fingerprint", nlohmann::json()) != fp) return nlohmann::json::object();
+  return previous;
 }
 
 std::string pct(const nlohmann::json& auc) {
@@ -87,38 +121,62 @@ std::string pct(const nlohmann::json& auc) {
 
 }  // namespace
 
+std::string variant_dir_name(std::string name) {
+  for (char& ch : name)
+    if (ch == ':' || ch == '+') ch = '-';
+  return name;
+}
+
 nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& train, const std::vector<Pair>& dev,
                             const std::vector<Pair>& test, const AblationOptions& options,
                             const std::filesystem::path& out) {
   if (test.empty()) fail("test data", "holds no pairs");
   std::filesystem::create_directories(out / "models");
+  std::filesystem::create_directories(out / "scores");
+  const auto fp = fingerprint(options, train, dev, test);
+  const auto previous = options.resume ? finished_variants(out, fp) : nlohmann::json::object();
   nlohmann::json result = {{"variants", nlohmann::json::object()},
                            {"order", nlohmann::json::array()},
                            {"train_seconds", nlohmann::json::object()},
-                           {"dev_auc", nlohmann::json::object()}};
+                           {"dev_auc", nlohmann::json::object()},
+                           {"fingerprint", fp}};
   for (const auto& v : variants(options.base, store)) {
+    if (previous.contains("variants") && previous["variants"].contains(v.name) &&
+        std::filesystem::exists(scores_path(out, v.name))) {
+      spdlog::info("ablation: {} (finished earlier)", v.name);
+      for (const char* key : {"variants", "train_seconds", "dev_auc"})
+        if (previous[key].contains(v.name)) result[key][v.name] = previous[key][v.name];
+      result["order"].push_back(v.name);
+      continue;
+    }
     spdlog::info("ablation: {}", v.name);
     const auto start = std::chrono::steady_clock::now();
-    EvalReport report;
+    VariantScores s;
     if (v.score_only) {
-      report = score_only_report(store, v.config, train, test, options);
+      s = score_only(store, v.config, train, test);
     } else {
       TrainOptions o = options.train;
       o.label = v.name;
       auto trained = train_model(v.config, store, train, dev, o);
-      save_model(trained.model, out / "models" / dir_name(v.name));
+      save_model(trained.model, out / "models" / variant_dir_name(v.name));
       const auto set = make_pair_set(store, test, trained.model->config, "test data", true);
-      const auto pred = predict(trained.model, store, set);
-      report = evaluate({pred.scores, set.labels, set.market_names, trained.model->config.experts, pred.active},
-                        options.resamples, options.seed);
+      auto pred = predict(trained.model, store, set);
+      s = scored(set, std::move(pred.scores), trained.model->config.experts, std::move(pred.active));
       result["dev_auc"][v.name] = trained.dev_auc;
     }
+    const auto report = evaluate({s.pairs.scores, s.pairs.labels, s.pairs.markets, s.experts, s.active},
+                                 options.resamples, options.seed);
+    write_scored_pairs(scores_path(out, v.name), s.pairs);
     result["variants"][v.name] = to_json(report);
     result["order"].push_back(v.name);
     result["train_seconds"][v.name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // Rewritten after every variant, so an interrupted grid keeps what it finished.
+    // Rewritten after every variant, so an interrupted grid keeps (and a rerun reuses) what it finished.
     write_json_file((out / "ablation.json").string(), result);
   }
+  result["comparisons"] = headline_comparisons(
+      result, [&](const std::string& v) { return read_scored_pairs(scores_path(out, v)); }, options.resamples,
+      options.seed);
+  write_json_file((out / "ablation.json").string(), result);
   write_text_file((out / "ablation.md").string(), ablation_markdown(result));
   return result;
 }
@@ -162,6 +220,8 @@ std::string ablation_markdown(const nlohmann::json& a) {
   md += row("Rule-based", "moe:rule:concat") + row("Pseudo-label", "moe:pseudo:concat") +
         row("Soft routing", "moe:soft:concat") + row("Hard routing", "moe:hard:concat") +
         row("Full fusion (no routing)", "full:concat");
+  if (a.contains("comparisons") && !a["comparisons"].empty())
+    md += "\n## Headline comparisons (test, paired bootstrap)\n\n" + comparisons_markdown(a["comparisons"]);
   if (variants.contains("moe:hard:concat"))
     md += "\n## Expert usage of moe:hard:concat (% of pairs per market)\n\n" +
           usage_markdown(report_from_json(variants.at("moe:hard:concat")));

@@ -3,8 +3,10 @@
 // answer-token score, and a logistic probe on its hidden state), each pairwise fusion, full
 // fusion, and the MoE with its fusion and routing ablations, all trained on the same data,
 // early-stopped on dev and evaluated on test. Writes <out>/ablation.json
-// ({"variants": {"<name>": <eval report>}, "train_seconds": {...}, "dev_auc": {...}}),
-// <out>/ablation.md and every trained model under <out>/models/<name with ':' and '+' as '-'>.
+// ({"variants": {"<name>": <eval report>}, "order": [...], "train_seconds": {...}, "dev_auc": {...},
+//   "comparisons": <eval/comparison.hpp>, "fingerprint": {...}}), <out>/ablation.md, every trained
+// model under <out>/models/<dir> and every variant's test scores as <out>/scores/<dir>.tsv, where
+// <dir> is the variant name with ':' and '+' as '-'.
 #include "io/feature_store.hpp"
 #include "io/pairs.hpp"
 #include "moe/trainer.hpp"
@@ -20,6 +22,8 @@ struct AblationOptions {
   MoeConfig base;     // sizes, classifier, k, hashing; experts: all store experts when empty
   int resamples = 1000;
   std::uint64_t seed = 0;
+  // Reuse the variants an interrupted run with the same options and data sizes finished.
+  bool resume = false;
 };
 
 nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& train, const std::vector<Pair>& dev,
@@ -29,5 +33,8 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
 // The Markdown tables of an ablation JSON: per-market AUC of every variant, then the fusion and
 // routing ablations with active experts, then the hard MoE's expert usage per market.
 std::string ablation_markdown(const nlohmann::json& ablation);
+
+// The directory name of a variant's model and scores ("moe:hard:concat" -> "moe-hard-concat").
+std::string variant_dir_name(std::string variant);
 
 }  // namespace relmoe

@@ -99,4 +99,16 @@ Predictions predict(MoeModel& model, const FeatureStore& store, const PairSet& s
   return out;
 }
 
+torch::Tensor fused_representations(MoeModel& model, const FeatureStore& store, const PairSet& set,
+                                    const std::vector<std::int64_t>& positions) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const auto columns = store_columns(store, model->config);
+  const auto batch = router_batch(set, positions);
+  auto z = model->fuse(model->gates(batch, false), batch.size(), store_fetch(store, columns, set, positions));
+  model->train(was_training);
+  return z;
+}
+
 }  // namespace relmoe

@@ -43,4 +43,9 @@ struct Predictions {
 // Inference-mode scores of every pair in `set`.
 Predictions predict(MoeModel& model, const FeatureStore& store, const PairSet& set, std::int64_t batch = 1024);
 
+// Inference-mode fused representations z (the classifier's input, MoeModelImpl::fuse) of the
+// pairs at `positions` of `set`: [positions, N*d] for concat fusion, [positions, d] for weighted.
+torch::Tensor fused_representations(MoeModel& model, const FeatureStore& store, const PairSet& set,
+                                    const std::vector<std::int64_t>& positions);
+
 }  // namespace relmoe

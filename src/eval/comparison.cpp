@@ -1,0 +1,126 @@
+#include "eval/comparison.hpp"
+
+#include "base/error.hpp"
+#include "eval/auc.hpp"
+#include "eval/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace relmoe {
+
+namespace {
+
+nlohmann::json number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
+nlohmann::json difference_json(const AucDifference& d) {
+  const char* outcome = std::isnan(d.lo) ? "undefined" : d.lo > 0 ? "higher" : d.hi < 0 ? "lower" : "not significant";
+  return {{"diff", number(d.diff)}, {"ci", {number(d.lo), number(d.hi)}}, {"n", d.n}, {"outcome", outcome}};
+}
+
+nlohmann::json compare(const std::string& a, const std::string& b, const ScoredPairs& sa, const ScoredPairs& sb,
+                       int resamples, std::uint64_t seed) {
+  if (sa.ids != sb.ids) fail("comparison " + a + " vs " + b, "the two variants were scored on different pairs");
+  nlohmann::json out = {{"a", a}, {"b", b}};
+  out["overall"] = difference_json(bootstrap_auc_difference(sa.scores, sb.scores, sa.labels, resamples, seed));
+  std::map<std::string, std::vector<std::size_t>> by_market;
+  for (std::size_t i = 0; i < sa.ids.size(); ++i) by_market[sa.markets[i]].push_back(i);
+  out["markets"] = nlohmann::json::object();
+  for (const auto& [market, rows] : by_market) {
+    std::vector<double> x, y;
+    std::vector<float> labels;
+    for (auto i : rows) {
+      x.push_back(sa.scores[i]);
+      y.push_back(sb.scores[i]);
+      labels.push_back(sa.labels[i]);
+    }
+    out["markets"][market] = difference_json(bootstrap_auc_difference(x, y, labels, resamples, seed));
+  }
+  return out;
+}
+
+std::string best_single(const nlohmann::json& variants) {
+  std::string best;
+  double best_auc = -1;
+  for (const auto& [name, report] : variants.items()) {
+    if (name.rfind("single:", 0) != 0 && name.rfind("probe:", 0) != 0) continue;
+    const auto& auc = report.at("overall").at("auc");
+    if (!auc.is_null() && auc.get<double>() > best_auc) best = name, best_auc = auc.get<double>();
+  }
+  return best;
+}
+
+}  // namespace
+
+void write_scored_pairs(const std::filesystem::path& path, const ScoredPairs& p) {
+  std::string text = "id\tmarket\tlabel\tscore\n";
+  char buf[64];
+  for (std::size_t i = 0; i < p.ids.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "\t%g\t%.17g\n", p.labels[i], p.scores[i]);
+    text += p.ids[i] + "\t" + p.markets[i] + buf;
+  }
+  write_text_file(path.string(), text);
+}
+
+ScoredPairs read_scored_pairs(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) fail(path.string(), "cannot open");
+  ScoredPairs p;
+  std::string line;
+  std::getline(in, line);  // header
+  for (std::size_t n = 2; std::getline(in, line); ++n) {
+    const auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1), t3 = line.find('\t', t2 + 1);
+    if (t3 == std::string::npos) fail(path.string() + ":" + std::to_string(n), "expected 4 tab-separated fields");
+    try {
+      p.labels.push_back(std::stof(line.substr(t2 + 1, t3 - t2 - 1)));
+      p.scores.push_back(std::stod(line.substr(t3 + 1)));
+    } catch (const std::exception&) {
+      fail(path.string() + ":" + std::to_string(n), "label or score is not a number");
+    }
+    p.ids.push_back(line.substr(0, t1));
+    p.markets.push_back(line.substr(t1 + 1, t2 - t1 - 1));
+  }
+  return p;
+}
+
+nlohmann::json headline_comparisons(const nlohmann::json& ablation,
+                                    const std::function<ScoredPairs(const std::string&)>& scores_of, int resamples,
+                                    std::uint64_t seed) {
+  const auto& variants = ablation.at("variants");
+  nlohmann::json out = nlohmann::json::object();
+  const std::string best = best_single(variants);
+  const std::string moe = "moe:hard:concat", weighted = "moe:hard:weighted";
+  if (!variants.contains(moe)) return out;
+  const auto moe_scores = scores_of(moe);
+  if (!best.empty()) {
+    out["best_single"] = best;
+    out["moe_vs_best_single"] = compare(moe, best, moe_scores, scores_of(best), resamples, seed);
+  }
+  if (variants.contains(weighted))
+    out["concat_vs_weighted"] = compare(moe, weighted, moe_scores, scores_of(weighted), resamples, seed);
+  return out;
+}
+
+std::string difference_text(const std::string& a, const std::string& b, const nlohmann::json& d) {
+  auto points = [](const nlohmann::json& x) {
+    if (x.is_null()) return std::string("n/a");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+.2f", 100.0 * x.get<double>());
+    return std::string(buf);
+  };
+  return a + " − " + b + ": " + points(d.at("diff")) + " AUC points (95% CI " + points(d.at("ci").at(0)) + " to " +
+         points(d.at("ci").at(1)) + "), " + d.at("outcome").get<std::string>();
+}
+
+std::string comparisons_markdown(const nlohmann::json& c) {
+  std::string md;
+  if (c.contains("best_single")) md += "- best single expert (highest test AUC): " + c["best_single"].get<std::string>() + "\n";
+  for (const char* key : {"moe_vs_best_single", "concat_vs_weighted"})
+    if (c.contains(key))
+      md += "- " + difference_text(c[key]["a"], c[key]["b"], c[key]["overall"]) + "\n";
+  return md;
+}
+
+}  // namespace relmoe

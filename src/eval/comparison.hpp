@@ -1,0 +1,47 @@
+#pragma once
+// The report's headline comparisons between ablation variants, from their per-pair test scores:
+//   best single expert: the single-expert variant (single:<e> or probe:<e>) with the highest test
+//     AUC, i.e. the strongest single-expert baseline (chosen on test, which favours the baseline);
+//   moe_vs_best_single: AUC(moe:hard:concat) - AUC(best single);
+//   concat_vs_weighted: AUC(moe:hard:concat) - AUC(moe:hard:weighted);
+// each overall and per market, with a paired bootstrap interval. JSON:
+//   {"best_single": "<variant>",
+//    "<comparison>": {"a": "<variant>", "b": "<variant>",
+//                     "overall": {"diff", "ci": [lo, hi], "n", "outcome"}, "markets": {"<m>": {...}}}}
+// where outcome is "higher" (interval above 0), "lower" (below 0) or "not significant".
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+// One variant's test scores, pair by pair, in test-file order.
+struct ScoredPairs {
+  std::vector<std::string> ids, markets;
+  std::vector<float> labels;
+  std::vector<double> scores;
+};
+
+// TSV "id market label score" with a header, written atomically.
+void write_scored_pairs(const std::filesystem::path& path, const ScoredPairs& pairs);
+// Errors name the file and line.
+ScoredPairs read_scored_pairs(const std::filesystem::path& path);
+
+// `ablation` is {"variants": {...}} (eval reports); `scores_of(variant)` returns that variant's
+// scored pairs. Comparisons whose variants are absent are left out. Throws when two variants'
+// pairs differ (they must be scored on the same test set).
+nlohmann::json headline_comparisons(const nlohmann::json& ablation,
+                                    const std::function<ScoredPairs(const std::string&)>& scores_of,
+                                    int resamples = 1000, std::uint64_t seed = 0);
+
+// "moe:hard:concat − probe:x: +1.23 AUC points (95% CI +0.51 to +1.98), higher" for one
+// {"diff", "ci", "outcome"} entry of a comparison (overall or a market).
+std::string difference_text(const std::string& a, const std::string& b, const nlohmann::json& difference);
+
+// A Markdown list of the headline comparisons (empty when there are none).
+std::string comparisons_markdown(const nlohmann::json& comparisons);
+
+}  // namespace relmoe

@@ -1,0 +1,205 @@
+#include "pipeline/run_flow.hpp"
+
+#include "base/error.hpp"
+#include "eval/report.hpp"
+#include "io/checkpoint.hpp"
+#include "io/feature_store.hpp"
+#include "models/model_config.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+
+namespace relmoe {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// run.json: seconds spent per stage (summed over resumed runs, in first-run order) and facts
+// measured along the way (expert training time, embedding throughput).
+class RunLog {
+ public:
+  explicit RunLog(fs::path path) : path_(std::move(path)) {
+    if (fs::exists(path_)) json_ = read_json_file(path_.string());
+    if (!json_.contains("stages")) json_["stages"] = Json::array();
+    if (!json_.contains("experts")) json_["experts"] = Json::object();
+  }
+
+  void add_stage(const std::string& stage, double seconds) {
+    for (auto& s : json_["stages"])
+      if (s["stage"] == stage) {
+        s["seconds"] = s["seconds"].get<double>() + seconds;
+        return save();
+      }
+    json_["stages"].push_back({{"stage", stage}, {"seconds", seconds}});
+    save();
+  }
+  Json& expert(const std::string& name) {
+    auto& j = json_["experts"][name];
+    if (j.is_null()) j = Json::object();
+    return j;
+  }
+  const Json& stages() const { return json_["stages"]; }
+  void save() const { write_json_file(path_.string(), json_); }
+
+ private:
+  fs::path path_;
+  Json json_;
+};
+
+std::int64_t count_pairs(const fs::path& path) { return static_cast<std::int64_t>(read_pairs(path).size()); }
+
+void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
+  if (fs::exists(layout.data_manifest())) return;
+  const auto start = Clock::now();
+  fs::create_directories(layout.data());
+  o.prepare_data(layout);
+  // Written last: only a finished data stage has a manifest.
+  write_json_file(layout.data_manifest().string(), {{"source", o.source},
+                                                    {"train", count_pairs(layout.train())},
+                                                    {"dev", count_pairs(layout.dev())},
+                                                    {"test", count_pairs(layout.test())}});
+  log.add_stage("data", since(start));
+}
+
+std::vector<ExpertSpec> experts_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
+  std::vector<ExpertSpec> specs;
+  for (const auto& e : o.experts) {
+    if (!e.recipe) {
+      specs.push_back({e.name, e.checkpoint});
+      continue;
+    }
+    auto recipe = *e.recipe;
+    recipe.out = layout.experts() / e.name;
+    specs.push_back({e.name, recipe.out});
+    if (fs::exists(recipe.out / "config.json") && !fs::exists(recipe.out / ".train-state")) continue;
+    spdlog::info("flow: training expert {} ({} {})", e.name, recipe.arch, recipe.size);
+    const auto start = Clock::now();
+    train_expert(recipe);
+    const double seconds = since(start);
+    auto& facts = log.expert(e.name);
+    facts["train_seconds"] = facts.value("train_seconds", 0.0) + seconds;
+    log.add_stage("train " + e.name, seconds);
+  }
+  return specs;
+}
+
+std::int64_t rows_done(const fs::path& store, const std::string& expert) {
+  if (!fs::exists(store / "manifest.json")) return 0;
+  const auto s = FeatureStore::open(store);
+  for (const auto& column : s.experts())
+    if (column.name == expert) return column.rows_complete;
+  return 0;
+}
+
+void embed_stage(const FlowOptions& o, const RunLayout& layout, const std::vector<ExpertSpec>& specs,
+                 const std::vector<Pair>& all, RunLog& log) {
+  for (const auto& spec : specs) {
+    const auto before = rows_done(layout.features(), spec.name);
+    if (before == static_cast<std::int64_t>(all.size())) continue;
+    const auto start = Clock::now();
+    embed_features({spec}, all, layout.features(), o.embed);
+    const double seconds = since(start);
+    auto& facts = log.expert(spec.name);
+    facts["embed_pairs"] = facts.value("embed_pairs", std::int64_t{0}) + static_cast<std::int64_t>(all.size()) - before;
+    facts["embed_seconds"] = facts.value("embed_seconds", 0.0) + seconds;
+    log.add_stage("embed " + spec.name, seconds);
+  }
+}
+
+std::string tokenizer_name(const fs::path& path) {
+  const auto p = path.lexically_normal();
+  return fs::is_directory(p) ? p.filename().string() + "/" : p.parent_path().filename().string() + "/" + p.filename().string();
+}
+
+// One row of the report's expert table.
+Json describe_expert(const FlowExpert& e, const fs::path& dir, const Json& facts) {
+  const auto config = load_model_config(dir / "config.json");
+  std::int64_t parameters = 0;
+  const auto checkpoint = Checkpoint::open(dir);
+  for (const auto& name : checkpoint.names()) {
+    std::int64_t n = 1;
+    for (auto d : checkpoint.shape(name)) n *= d;
+    parameters += n;
+  }
+  Json j = {{"name", e.name},
+            {"family", config.model_type},
+            {"size", "hidden " + std::to_string(config.hidden_size) + ", " + std::to_string(config.num_hidden_layers) + " layers"},
+            {"vocab", config.vocab_size},
+            {"parameters", parameters}};
+  if (e.recipe) {
+    j["tokenizer"] = e.recipe->tokenizer.empty() ? e.recipe->train_tokenizer + " (trained here)" : tokenizer_name(e.recipe->tokenizer);
+    j["pretrain"] = !e.recipe->pretrain_corpus.empty() && e.recipe->pretrain_steps > 0
+                        ? std::to_string(e.recipe->pretrain_steps) + " steps on the corpus"
+                        : "none";
+  } else {
+    j["tokenizer"] = fs::exists(dir / "tokenizer.json") ? "tokenizer.json" : "tokenizer.model";
+    j["pretrain"] = "given checkpoint";
+  }
+  if (facts.contains("train_seconds")) j["train_seconds"] = facts["train_seconds"];
+  if (facts.value("embed_seconds", 0.0) > 0)
+    j["embed_pairs_per_second"] = facts["embed_pairs"].get<double>() / facts["embed_seconds"].get<double>();
+  return j;
+}
+
+}  // namespace
+
+std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t seed) {
+  auto recipe = [&](std::string arch, std::string size, std::string tokenizer, bool pretrain) {
+    ExpertTrainOptions o;
+    o.arch = std::move(arch);
+    o.size = std::move(size);
+    o.train_tokenizer = std::move(tokenizer);
+    o.data = layout.train();
+    if (pretrain) o.pretrain_corpus = layout.corpus();
+    else o.pretrain_steps = 0;
+    o.seed = seed;
+    return FlowExpert{o.arch + "-" + o.size, {}, o};
+  };
+  return {recipe("qwen2", "tiny", "spm-bpe:2000", true), recipe("llama", "tiny", "spm-bpe:800", false),
+          recipe("gemma2", "small", "spm-bpe:4000", true)};
+}
+
+Json run_flow(const FlowOptions& o) {
+  const RunLayout layout{o.out};
+  fs::create_directories(layout.root);
+  RunLog log(layout.run_json());
+  data_stage(o, layout, log);
+  const auto specs = experts_stage(o, layout, log);
+
+  const auto train = read_pairs(layout.train()), dev = read_pairs(layout.dev()), test = read_pairs(layout.test());
+  std::vector<Pair> all = train;
+  all.insert(all.end(), dev.begin(), dev.end());
+  all.insert(all.end(), test.begin(), test.end());
+  spdlog::info("flow: feature store for {} pairs", all.size());
+  embed_stage(o, layout, specs, all, log);
+
+  spdlog::info("flow: MoE, fusion and routing grid");
+  auto start = Clock::now();
+  AblationOptions ablation = o.ablation;
+  ablation.resume = true;
+  Json report = run_ablation(FeatureStore::open(layout.features()), train, dev, test, ablation, layout.ablation());
+  log.add_stage("ablation grid", since(start));
+
+  report["title"] = o.title;
+  report["data"] = read_json_file(layout.data_manifest().string());
+  report["experts"] = Json::array();
+  for (std::size_t i = 0; i < o.experts.size(); ++i)
+    report["experts"].push_back(describe_expert(o.experts[i], specs[i].dir, log.expert(o.experts[i].name)));
+  report["stages"] = log.stages();
+  write_json_file(layout.report_json().string(), report);
+  std::cout << ablation_markdown(report);
+
+  start = Clock::now();
+  render_run_report(layout.root, o.report);
+  log.add_stage("report", since(start));
+  return report;
+}
+
+}  // namespace relmoe

@@ -1,0 +1,50 @@
+#pragma once
+// The one staged flow behind `relmoe quickstart` (synthetic data) and `relmoe experiment` (user
+// data): data -> experts (trained here, or given checkpoints) -> feature store -> the ablation
+// grid (single experts, probes, fusions, MoE routings) -> report.json -> report.html. Every
+// stage is resumable (rerunning with the same directory continues where it stopped) and every
+// artefact is written atomically, so an interrupted run never leaves a file that looks complete.
+// Layout: pipeline/run_layout.hpp.
+#include "data/expert_trainer.hpp"
+#include "moe/ablation.hpp"
+#include "pipeline/embed_features.hpp"
+#include "pipeline/run_layout.hpp"
+#include "pipeline/run_report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relmoe {
+
+struct FlowExpert {
+  std::string name;
+  std::filesystem::path checkpoint;          // a given expert directory, used as is, or
+  std::optional<ExpertTrainOptions> recipe;  // a recipe trained into <run>/experts/<name>
+};
+
+// Three experts that differ in family, tokenizer, size and pre-training, as the paper's do:
+// qwen2-tiny (SentencePiece BPE 2000, pre-trained), llama-tiny (BPE 800, no pre-training),
+// gemma2-small (BPE 4000, pre-trained); fine-tuned on the run's train.tsv, pre-trained on its
+// corpus.txt.
+std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t seed);
+
+struct FlowOptions {
+  std::filesystem::path out;
+  std::string title;   // the report's heading
+  std::string source;  // what the data is, for the report
+  // Writes the layout's train.tsv, dev.tsv, test.tsv and corpus.txt (each atomically).
+  std::function<void(const RunLayout&)> prepare_data;
+  std::vector<FlowExpert> experts;
+  AblationOptions ablation;
+  EmbedOptions embed;
+  RunReportOptions report;
+};
+
+// Runs or resumes every stage; returns report.json's content.
+nlohmann::json run_flow(const FlowOptions& options);
+
+}  // namespace relmoe

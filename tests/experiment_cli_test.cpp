@@ -1,0 +1,130 @@
+// `relmoe experiment` end to end on a small synthetic data set with briefly trained experts: an
+// interrupted first run leaves no report; the rerun resumes to a report.json that follows the
+// contract and whose models feed `relmoe eval` again; `relmoe report` re-renders the same page.
+#include "io/pairs.hpp"
+#include "support.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int status;
+  std::string output;
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = args + " 2>&1";
+  Run r{0, ""};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string bin() { return relmoe::test::binary().string(); }
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
+  const auto dir = fs::temp_directory_path() / "relmoe_experiment_cli";
+  fs::remove_all(dir);
+  auto synth = run(bin() + " data synth --markets 3 --pairs 700 --seed 3 --out " + (dir / "in").string());
+  ASSERT_EQ(synth.status, 0) << synth.output;
+  const auto out = dir / "run";
+  const std::string experiment =
+      bin() + " experiment --train " + (dir / "in/train.tsv").string() + " --test " + (dir / "in/test.tsv").string() +
+      " --corpus " + (dir / "in/corpus.txt").string() + " --out " + out.string() +
+      " --expert-steps 8 --pretrain-steps 4 --epochs 2 --dim 16 --hidden 16 --resamples 50 --tsne-points 80"
+      " --threads 1 --no-progress";
+
+  // Interrupted (SIGINT) a few seconds in: whatever it had written, no report looks finished.
+  const auto first = run("timeout -s INT 4 " + experiment);
+  if (first.status == 124) {
+    EXPECT_FALSE(fs::exists(out / "report.json"));
+    EXPECT_FALSE(fs::exists(out / "report.html"));
+  }
+  const auto second = run(experiment);
+  ASSERT_EQ(second.status, 0) << second.output;
+
+  // report.json: the ablation contract, every variant of the grid.
+  const auto report = read_json(out / "report.json");
+  std::vector<std::string> names;
+  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small"}) {
+    names.push_back(std::string("single:") + e);
+    names.push_back(std::string("probe:") + e);
+  }
+  for (const auto& n : {"fusion:qwen2-tiny+llama-tiny", "fusion:qwen2-tiny+gemma2-small", "fusion:llama-tiny+gemma2-small",
+                        "full:concat", "full:weighted", "moe:hard:concat", "moe:hard:weighted", "moe:soft:concat",
+                        "moe:pseudo:concat", "moe:rule:concat"})
+    names.push_back(n);
+  for (const auto& n : names) {
+    ASSERT_TRUE(report["variants"].contains(n)) << n;
+    const auto& v = report["variants"][n];
+    for (const auto& key : {"overall", "markets", "usage", "active_experts"}) EXPECT_TRUE(v.contains(key)) << n << " " << key;
+    EXPECT_EQ(v["markets"].size(), 3u) << n;
+    EXPECT_EQ(v["overall"]["ci"].size(), 2u);
+  }
+  EXPECT_NEAR(report["variants"]["moe:hard:concat"]["active_experts"].get<double>(), 2.0, 1e-9);
+  EXPECT_TRUE(report["comparisons"].contains("moe_vs_best_single"));
+  EXPECT_TRUE(report["comparisons"].contains("concat_vs_weighted"));
+  ASSERT_EQ(report["experts"].size(), 3u);
+  std::set<std::string> families;
+  for (const auto& e : report["experts"]) families.insert(e["family"].get<std::string>());
+  EXPECT_EQ(families, (std::set<std::string>{"qwen2", "llama", "gemma2"}));
+  // The dev set was split off train by (market, query): none in both.
+  std::set<std::string> train_queries;
+  for (const auto& p : relmoe::read_pairs(out / "data/train.tsv")) train_queries.insert(p.market + "\t" + p.query);
+  const auto dev = relmoe::read_pairs(out / "data/dev.tsv");
+  EXPECT_FALSE(dev.empty());
+  for (const auto& p : dev) EXPECT_FALSE(train_queries.count(p.market + "\t" + p.query)) << p.query;
+
+  // The run directory feeds `relmoe eval` again: the same model scores the same AUC.
+  const auto eval = run(bin() + " eval --model " + (out / "ablation/models/moe-hard-concat").string() + " --features " +
+                        (out / "features").string() + " --data " + (out / "data/test.tsv").string() +
+                        " --resamples 50 --threads 1 --report " + (dir / "eval.json").string());
+  ASSERT_EQ(eval.status, 0) << eval.output;
+  EXPECT_DOUBLE_EQ(read_json(dir / "eval.json")["overall"]["auc"].get<double>(),
+                   report["variants"]["moe:hard:concat"]["overall"]["auc"].get<double>());
+
+  // The page has its charts, and re-rendering it from the run directory gives the same bytes.
+  const auto page = read_text(out / "report.html");
+  EXPECT_NE(page.find("id=\"figure3\""), std::string::npos);
+  auto rerender = run(bin() + " report --run " + out.string() + " --threads 1 --no-progress");
+  ASSERT_EQ(rerender.status, 0) << rerender.output;
+  EXPECT_EQ(read_text(out / "report.html"), page);
+  fs::remove_all(dir);
+}
+
+TEST(ExperimentCli, UserErrorsAreOneLine) {
+  const auto dir = fs::temp_directory_path() / "relmoe_experiment_cli_errors";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "train.tsv") << "id\tmarket\tquery\titem\tlabel\n1\tm\tq\ti\t1\n";
+  std::ofstream(dir / "test.tsv") << "id\tmarket\tquery\titem\n1\tm\tq\ti\n";
+  const auto r = run(bin() + " experiment --train " + (dir / "train.tsv").string() + " --dev " +
+                     (dir / "train.tsv").string() + " --test " + (dir / "test.tsv").string() + " --out " +
+                     (dir / "run").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("test.tsv: pair '1' has no label"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "run/data/manifest.json"));
+  fs::remove_all(dir);
+}
