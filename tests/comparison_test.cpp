@@ -59,6 +59,7 @@ TEST(AucDifference, MatchesAucsAndIsPaired) {
 TEST(HeadlineComparisons, PicksTheBestSingleAndComparesPairwise) {
   const auto d = make_data(600);
   std::map<std::string, std::vector<double>> scores{{"single:a", d.weak},
+                                                     {"single:b", d.strong_jitter},
                                                      {"probe:a", d.strong_jitter},
                                                      {"moe:hard:concat", d.strong},
                                                      {"moe:hard:weighted", d.weak}};
@@ -82,6 +83,18 @@ TEST(HeadlineComparisons, PicksTheBestSingleAndComparesPairwise) {
   ASSERT_TRUE(cw["markets"].contains("m1"));
   EXPECT_EQ(cw["markets"]["m1"]["n"], 300);
   EXPECT_NE(relmoe::comparisons_markdown(c).find("moe:hard:concat − moe:hard:weighted: +"), std::string::npos);
+  // Per market, the best single expert (b) minus the worst (a), on that market's pairs only.
+  for (const std::string market : {"m1", "m2"}) {
+    const auto& s = c["expert_spread"][market];
+    EXPECT_EQ(s["a"], "single:b");
+    EXPECT_EQ(s["b"], "single:a");
+    std::vector<double> strong, weak;
+    std::vector<float> labels;
+    for (std::size_t i = 0; i < d.ids.size(); ++i)
+      if (d.markets[i] == market) strong.push_back(d.strong_jitter[i]), weak.push_back(d.weak[i]), labels.push_back(d.labels[i]);
+    EXPECT_DOUBLE_EQ(s["diff"].get<double>(), relmoe::roc_auc(strong, labels) - relmoe::roc_auc(weak, labels));
+    EXPECT_EQ(s["outcome"], "higher");
+  }
 
   auto mismatched = [&](const std::string& v) {
     auto p = scores_of(v);

@@ -184,6 +184,8 @@ TEST(ReportHtml, WellFormedSelfContainedWithEveryVariantAndChart) {
             std::string::npos);
   EXPECT_NE(outcome.find("moe:hard:concat − moe:hard:weighted"), std::string::npos);
   EXPECT_EQ(xml.nodes("//h:table[@id='experts']//h:tbody/h:tr").size(), kExperts.size());
+  // Figure 1's spread table: one row per market, best minus worst expert with its interval.
+  EXPECT_EQ(xml.nodes("//h:table[@id='spread']//h:tbody/h:tr").size(), kMarkets.size());
 }
 
 TEST(ReportHtml, OptionalPartsMayBeAbsent) {

@@ -4,10 +4,13 @@
 //     AUC, i.e. the strongest single-expert baseline (chosen on test, which favours the baseline);
 //   moe_vs_best_single: AUC(moe:hard:concat) - AUC(best single);
 //   concat_vs_weighted: AUC(moe:hard:concat) - AUC(moe:hard:weighted);
-// each overall and per market, with a paired bootstrap interval. JSON:
+// each overall and per market, with a paired bootstrap interval; and
+//   expert_spread: per market, the best minus the worst single expert there (single:*, else
+//     probe:*), i.e. how much the experts differ in that market. JSON:
 //   {"best_single": "<variant>",
 //    "<comparison>": {"a": "<variant>", "b": "<variant>",
-//                     "overall": {"diff", "ci": [lo, hi], "n", "outcome"}, "markets": {"<m>": {...}}}}
+//                     "overall": {"diff", "ci": [lo, hi], "n", "outcome"}, "markets": {"<m>": {...}}},
+//    "expert_spread": {"<m>": {"a": "<best>", "b": "<worst>", "diff", "ci", "n", "outcome"}}}
 // where outcome is "higher" (interval above 0), "lower" (below 0) or "not significant".
 #include <nlohmann/json.hpp>
 

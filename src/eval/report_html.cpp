@@ -168,7 +168,8 @@ std::string comparison_table(const Json& c, const std::string& key) {
 
 std::string outcome(const Json& report) {
   const auto c = report.value("comparisons", Json::object());
-  if (c.empty()) return "<p class=\"note\">No headline comparison: the run has no moe:hard:concat variant.</p>\n";
+  if (!c.contains("moe_vs_best_single") && !c.contains("concat_vs_weighted"))
+    return "<p class=\"note\">No headline comparison: the run has no moe:hard:concat variant.</p>\n";
   std::string h = "<div class=\"outcome\" id=\"outcome\">\n";
   if (c.contains("best_single"))
     h += "<p>Best single expert (highest test AUC among single:* and probe:*, which favours the baseline): <b>" +
@@ -188,6 +189,19 @@ std::vector<std::string> expert_variants(const Json& report) {
     if (group_of(name) == "probe") probe.push_back(name);
   }
   return single.empty() ? probe : single;
+}
+
+// How far apart the experts are in each market (best minus worst there, paired interval).
+std::string spread_table(const Json& spread) {
+  if (spread.empty()) return "";
+  std::string h = "<table id=\"spread\"><thead><tr><th>market</th><th>best expert</th><th>worst expert</th>"
+                  "<th>best − worst (points)</th><th>95% CI</th><th>outcome</th></tr></thead><tbody>\n";
+  for (const auto& [m, d] : spread.items())
+    h += "<tr><td>" + escape(m) + "</td><td>" + escape(d["a"].get<std::string>()) + "</td><td>" +
+         escape(d["b"].get<std::string>()) + "</td><td>" + points(number(d["diff"])) + "</td><td>" +
+         points(number(d["ci"][0])) + " to " + points(number(d["ci"][1])) + "</td><td>" +
+         escape(d["outcome"].get<std::string>()) + "</td></tr>\n";
+  return h + "</tbody></table>\n";
 }
 
 std::string figure1(const Json& report) {
@@ -212,20 +226,7 @@ std::string figure1(const Json& report) {
   std::string h = "<figure id=\"figure1\">" + charts::radar(markets, series, lo, hi, "per-market AUC per expert") +
                   "<figcaption>Figure 1. Test AUC (%) per market of each single expert; the scale runs from " +
                   pct(lo, 0) + " (centre) to " + pct(hi, 0) + ".</figcaption></figure>\n";
-  // How far apart the experts are in each market, and who wins it.
-  h += "<table id=\"spread\"><thead><tr><th>market</th><th>best expert</th><th>best − worst (points)</th></tr></thead><tbody>\n";
-  for (std::size_t m = 0; m < markets.size(); ++m) {
-    double best = -1, worst = 2;
-    std::string winner;
-    for (const auto& s : series) {
-      if (std::isnan(s.values[m])) continue;
-      if (s.values[m] > best) best = s.values[m], winner = s.name;
-      worst = std::min(worst, s.values[m]);
-    }
-    if (winner.empty()) continue;
-    h += "<tr><td>" + escape(markets[m]) + "</td><td>" + escape(winner) + "</td><td>" + points(best - worst) + "</td></tr>\n";
-  }
-  return h + "</tbody></table>\n";
+  return h + spread_table(report.value("comparisons", Json::object()).value("expert_spread", Json::object()));
 }
 
 std::string figure3(const std::vector<TsneMap>& maps) {
