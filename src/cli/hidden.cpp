@@ -2,6 +2,7 @@
 // {"last_hidden": [...], "score": x} per input line, same order, computed in batches.
 #include "base/error.hpp"
 #include "cli/command.hpp"
+#include "cli/json_line.hpp"
 #include "models/expert.hpp"
 #include "runtime/compute.hpp"
 
@@ -21,14 +22,7 @@ struct Options {
 
 std::vector<TokenId> ids_of_line(const std::string& line, const std::string& where,
                                  const Expert& expert) {
-  nlohmann::json value;
-  try {
-    value = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    std::string what = e.what();
-    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
-    fail(where, "invalid JSON: " + what);
-  }
+  const nlohmann::json value = parse_json_line(line, where);
   std::vector<TokenId> ids;
   if (value.is_object() && value.contains("ids") && value["ids"].is_array()) {
     const auto vocab = expert.model().config().vocab_size;

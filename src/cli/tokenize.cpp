@@ -1,6 +1,7 @@
 // relmoe tokenize: JSON lines {"text": ...} on stdin -> one {"ids": [...]} line per input line.
 #include "base/error.hpp"
 #include "cli/command.hpp"
+#include "cli/json_line.hpp"
 #include "text/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,14 +13,7 @@ namespace relmoe::cli {
 namespace {
 
 std::string text_of_line(const std::string& line, const std::string& where) {
-  nlohmann::json value;
-  try {
-    value = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    std::string what = e.what();
-    if (auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
-    fail(where, "invalid JSON: " + what);
-  }
+  const nlohmann::json value = parse_json_line(line, where);
   if (!value.is_object() || !value.contains("text") || !value["text"].is_string())
     fail(where, "expected an object with a string \"text\"");
   return value["text"].get<std::string>();

@@ -151,19 +151,23 @@ Json describe_expert(const FlowExpert& e, const fs::path& dir, const Json& facts
 }  // namespace
 
 std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t seed) {
-  auto recipe = [&](std::string arch, std::string size, std::string tokenizer, bool pretrain) {
+  auto recipe = [&](std::string arch, std::string size, std::string tokenizer, long pretrain_steps, long steps,
+                    int batch) {
     ExpertTrainOptions o;
     o.arch = std::move(arch);
     o.size = std::move(size);
     o.train_tokenizer = std::move(tokenizer);
     o.data = layout.train();
-    if (pretrain) o.pretrain_corpus = layout.corpus();
-    else o.pretrain_steps = 0;
+    if (pretrain_steps > 0) o.pretrain_corpus = layout.corpus();
+    o.pretrain_steps = pretrain_steps;
+    o.steps = steps;
+    o.batch_size = batch;
     o.seed = seed;
     return FlowExpert{o.arch + "-" + o.size, {}, o};
   };
-  return {recipe("qwen2", "tiny", "spm-bpe:2000", true), recipe("llama", "tiny", "spm-bpe:800", false),
-          recipe("gemma2", "small", "spm-bpe:4000", true)};
+  // Step counts keep all three within about four minutes on two cores.
+  return {recipe("qwen2", "tiny", "spm-bpe:2000", 200, 400, 32), recipe("llama", "tiny", "spm-bpe:1000", 0, 400, 32),
+          recipe("gemma2", "small", "spm-bpe:4000", 100, 200, 16)};
 }
 
 Json run_flow(const FlowOptions& o) {

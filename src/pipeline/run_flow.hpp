@@ -27,7 +27,7 @@ struct FlowExpert {
 };
 
 // Three experts that differ in family, tokenizer, size and pre-training, as the paper's do:
-// qwen2-tiny (SentencePiece BPE 2000, pre-trained), llama-tiny (BPE 800, no pre-training),
+// qwen2-tiny (SentencePiece BPE 2000, pre-trained), llama-tiny (BPE 1000, no pre-training),
 // gemma2-small (BPE 4000, pre-trained); fine-tuned on the run's train.tsv, pre-trained on its
 // corpus.txt.
 std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t seed);
