@@ -10,6 +10,7 @@ PACKAGES=(
   libpcre2-dev libutf8proc-dev libsentencepiece-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  openmpi-bin
 )
 
 missing=()

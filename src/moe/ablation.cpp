@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "eval/report.hpp"
 #include "moe/dataset.hpp"
+#include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 
 #include <spdlog/spdlog.h>
@@ -107,6 +108,7 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
       o.label = v.name;
       auto trained = train_model(v.config, store, train, dev, o);
       save_model(trained.model, out / "models" / dir_name(v.name));
+      write_model_experts(out / "models" / dir_name(v.name), model_experts(store, trained.model->config));
       const auto set = make_pair_set(store, test, trained.model->config, "test data", true);
       const auto pred = predict(trained.model, store, set);
       report = evaluate({pred.scores, set.labels, set.market_names, trained.model->config.experts, pred.active},
