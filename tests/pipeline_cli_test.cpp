@@ -1,5 +1,7 @@
 // `relmoe score` / `relmoe merge` as processes: SIGKILL at random points then --resume, shards
 // (flag and mpirun) merged against a single run, malformed rows.
+#include "io/feature_store.hpp"
+#include "moe/dataset.hpp"
 #include "pipeline/score_output.hpp"
 #include "pipeline_support.hpp"
 #include "support.hpp"
@@ -214,4 +216,35 @@ TEST(ScoreCli, MalformedRowsStopTheRunOrAreSkippedAndListed) {
   EXPECT_EQ(rows[1].first, "e");
   const auto rejects = relmoe::test::read_text(relmoe::rejects_path(out));
   for (const char* line : {"\n3\t", "\n4\t", "\n5\t"}) EXPECT_NE(rejects.find(line), std::string::npos) << rejects;
+}
+
+TEST(ScoreCli, EmbedTrainScoreFindsTheExpertsAndMatchesTheStorePath) {
+  const auto c = make_cli("e2e", 160);
+  const auto store = c.moe.root / "store", model = c.moe.root / "trained", out = c.moe.root / "e2e.tsv";
+  fs::remove_all(store);
+  fs::remove_all(model);
+  clear_output(out);
+  std::string embed = relmoe::test::binary().string() + " embed --threads 1 --data " + c.input.string() + " --out " +
+                      store.string();
+  for (const auto& e : c.moe.experts) embed += " --expert " + e.name + "=" + e.dir.string();
+  ASSERT_EQ(shell(embed).first, 0);
+  auto [status, err] = shell(relmoe::test::binary().string() + " train --threads 1 --no-progress --features " +
+                             store.string() + " --data " + c.input.string() + " --dev " + c.input.string() +
+                             " --routing hard --k 2 --epochs 2 --out " + model.string());
+  ASSERT_EQ(status, 0) << err;
+  // No --expert: the directories come from the store through the model's experts.json.
+  std::tie(status, err) = shell(relmoe::test::binary().string() + " score --quiet --threads 1 --model " +
+                                model.string() + " --input " + c.input.string() + " --output " + out.string());
+  ASSERT_EQ(status, 0) << err;
+  const auto rows = relmoe::test::read_scores(out);
+
+  const auto features = relmoe::FeatureStore::open(store);
+  auto trained = relmoe::load_model(model);
+  const auto pairs = relmoe::read_pairs(c.input);
+  const auto pred = relmoe::predict(trained, features, relmoe::make_pair_set(features, pairs, trained->config, "pairs", false));
+  ASSERT_EQ(rows.size(), pairs.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].first, pairs[i].id);
+    EXPECT_NEAR(std::stod(rows[i].second), pred.scores[i], 1e-4) << pairs[i].id;
+  }
 }
