@@ -29,7 +29,6 @@ class AppendFile {
   void sync();
   // Bytes in the file (committed prefix plus everything written since).
   std::int64_t size() const { return size_; }
-  const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;

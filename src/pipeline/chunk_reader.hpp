@@ -38,7 +38,6 @@ class ChunkReader {
   // The next chunk: up to chunk_size pairs of this shard; false when the input is exhausted
   // and nothing was read. Without skip_bad a malformed row throws (naming file and line).
   bool next(Chunk& chunk);
-  StreamPosition position() const { return stream_.position(); }
 
  private:
   PairStream stream_;

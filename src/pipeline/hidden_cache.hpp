@@ -33,7 +33,6 @@ class HiddenCache {
   // Copies the cached row into `out` (width floats); false when absent or damaged.
   bool lookup(const Key& key, float* out) const;
   void insert(const Key& key, const float* row);
-  std::size_t size() const { return index_.size(); }
 
  private:
   struct KeyHash {

@@ -53,7 +53,6 @@ class ExpertLane {
   // the call did to `stats`.
   torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats);
 
-  const std::string& name() const { return name_; }
   std::int64_t width() const { return expert_.model().config().hidden_size; }
 
  private:

@@ -18,7 +18,7 @@ namespace {
 // A shard's output or rejects file read line by line, one row ahead.
 class RowFile {
  public:
-  explicit RowFile(const fs::path& path) : path_(path), in_(path) {
+  explicit RowFile(const fs::path& path) : in_(path) {
     if (!in_) fail(path.string(), "cannot open");
     std::getline(in_, header_);
     advance();
@@ -32,7 +32,6 @@ class RowFile {
     return r;
   }
   const std::string& header() const { return header_; }
-  const fs::path& path() const { return path_; }
 
  private:
   void advance() {
@@ -40,7 +39,6 @@ class RowFile {
     if (std::getline(in_, line)) row_ = std::move(line);
     else row_.reset();
   }
-  fs::path path_;
   std::ifstream in_;
   std::string header_;
   std::optional<std::string> row_;
@@ -51,8 +49,6 @@ struct ShardFiles {
   ScoreManifest manifest;
   std::unique_ptr<RowFile> rows, rejects;
 };
-
-PairFormat format_named(const std::string& s) { return parse_pair_format(s); }
 
 ColumnMapping mapping_of(const json& j) {
   ColumnMapping m;
@@ -120,7 +116,7 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
   if (fs::file_size(in) != run0.at("input_bytes").get<std::uintmax_t>())
     fail(in.string(), "is not the size it had when it was scored; the input changed");
   const auto& settings = run0.at("settings");
-  PairStream stream(in, mapping_of(settings.at("columns")), format_named(settings.at("format").get<std::string>()));
+  PairStream stream(in, mapping_of(settings.at("columns")), parse_pair_format(settings.at("format").get<std::string>()));
 
   MergeResult result;
   AtomicText rows(output), rejects(rejects_path(output));
