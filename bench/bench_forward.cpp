@@ -5,9 +5,9 @@
 //
 //   bench_forward [--threads 2] [--batch 16] [--tokens 64] [--iters 3] [--layers 24]
 // Environment: RELMOE_BENCH_THREADS overrides the default thread count; OPENBLAS_CORETYPE /
-// RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/blas_core.hpp).
+// RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/process_setup.hpp).
 #include "models/transformer.hpp"
-#include "runtime/blas_core.hpp"
+#include "runtime/process_setup.hpp"
 #include "runtime/compute.hpp"
 
 #include <chrono>
@@ -79,7 +79,7 @@ int arg(int argc, char** argv, const std::string& name, int fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  relmoe::ensure_best_blas_core(argc, argv);
+  relmoe::configure_process(argc, argv);
   const char* env_threads = std::getenv("RELMOE_BENCH_THREADS");
   const int threads = arg(argc, argv, "--threads", env_threads ? std::atoi(env_threads) : 2);
   const int batch = arg(argc, argv, "--batch", 16), tokens = arg(argc, argv, "--tokens", 64);

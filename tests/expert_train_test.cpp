@@ -109,7 +109,7 @@ TinyRun tiny_data(const std::string& name) {
 relmoe::ExpertTrainOptions tiny_options(const TinyRun& run, const std::string& arch) {
   relmoe::ExpertTrainOptions o;
   o.arch = arch;
-  o.train_tokenizer = "spm-bpe:400";
+  o.train_tokenizer = "spm-bpe:600";
   o.data = run.train;
   o.out = run.dir / ("expert-" + arch);
   o.pretrain_steps = 0;

@@ -15,7 +15,7 @@ struct Run {
 };
 
 Run run_hidden(const std::string& input, const std::string& args) {
-  auto dir = std::filesystem::temp_directory_path();
+  auto dir = relmoe::test::scratch_dir();
   auto in = dir / "relmoe_hidden_in.jsonl", out = dir / "relmoe_hidden_out.jsonl",
        err = dir / "relmoe_hidden_err.txt";
   std::ofstream(in) << input;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <unistd.h>
 
 namespace relmoe::test {
 
@@ -17,6 +18,13 @@ inline std::filesystem::path shared_dir() {
 }
 
 inline std::filesystem::path binary() { return RELMOE_BINARY; }
+
+// A temp directory of this test process's own: ctest -j runs tests as parallel processes.
+inline std::filesystem::path scratch_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("relmoe-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 }  // namespace relmoe::test
 

@@ -30,6 +30,11 @@ Progress::~Progress() { finish(); }
 
 void Progress::advance(std::size_t n) { set(done_ + n); }
 
+void Progress::resume_from(std::size_t done) {
+  resumed_ = done;
+  set(done);
+}
+
 void Progress::set(std::size_t done) {
   done_ = done;
   draw(false);
@@ -54,7 +59,7 @@ void Progress::draw(bool force) {
   const double min_gap = tty_ ? 0.1 : 5.0;
   if (!force && std::chrono::duration<double>(Clock::now() - last_draw_).count() < min_gap) return;
   last_draw_ = Clock::now();
-  const std::string line = render(label_, done_, total_, seconds_since(start_), status_);
+  const std::string line = render(label_, done_, total_, seconds_since(start_), status_, 24, resumed_);
   if (tty_)
     out_ << "\r\033[K" << line << std::flush;
   else
@@ -75,9 +80,10 @@ std::string Progress::duration(double seconds) {
 }
 
 std::string Progress::render(const std::string& label, std::size_t done, std::size_t total,
-                             double elapsed_s, const std::string& status, int bar_width) {
+                             double elapsed_s, const std::string& status, int bar_width,
+                             std::size_t resumed) {
   std::string line = label + " ";
-  const double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0.0;
+  const double rate = elapsed_s > 0 && done > resumed ? static_cast<double>(done - resumed) / elapsed_s : 0.0;
   char buf[96];
   if (total > 0) {
     const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));

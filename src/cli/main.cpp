@@ -1,6 +1,6 @@
 #include "cli/command.hpp"
 #include "base/error.hpp"
-#include "runtime/blas_core.hpp"
+#include "runtime/process_setup.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -15,7 +15,7 @@ std::vector<Command>& registry() {
 }  // namespace relmoe::cli
 
 int main(int argc, char** argv) {
-  relmoe::ensure_best_blas_core(argc, argv);
+  relmoe::configure_process(argc, argv);
   using relmoe::cli::registry;
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   CLI::App app{"relmoe: multilingual search relevance with a mixture of frozen LLM experts"};

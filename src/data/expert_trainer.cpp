@@ -1,8 +1,8 @@
 #include "data/expert_trainer.hpp"
 
 #include "base/error.hpp"
+#include "base/progress.hpp"
 #include "data/expert_recipe.hpp"
-#include "data/progress.hpp"
 #include "data/rng.hpp"
 #include "data/spm_train.hpp"
 #include "models/weights.hpp"
@@ -193,22 +193,23 @@ std::vector<torch::Tensor> parameters(const Weights& weights) {
   return out;
 }
 
-// The next-token loss at one random cut of each sampled corpus line: the runtime's forward
-// returns the last real token's hidden state, so each row predicts the token after its prefix.
+// The next-token loss over every position of a batch of sampled corpus lines.
 torch::Tensor pretrain_loss(const Transformer& model, const torch::Tensor& head, const Sequences& corpus,
                             Rng& rng, int batch_size) {
-  Sequences inputs;
-  std::vector<std::int64_t> targets;
-  for (int b = 0; b < batch_size; ++b) {
-    const auto& line = corpus[rng.below(corpus.size())];
-    std::size_t cut = 1 + rng.below(line.size() - 1);
-    inputs.emplace_back(line.begin(), line.begin() + static_cast<long>(cut));
-    targets.push_back(line[cut]);
-  }
-  auto hidden = model.forward(make_batch(inputs, model.device())).last_hidden;
-  auto logits = torch::matmul(hidden, head.t()).to(torch::kFloat32);
+  Sequences lines;
+  for (int b = 0; b < batch_size; ++b) lines.push_back(corpus[rng.below(corpus.size())]);
+  auto batch = make_batch(lines, model.device());
+  ForwardOptions fo;
+  fo.all_positions = true;
+  auto hidden = model.forward(batch, fo).hidden;  // [B, T, H]
+  const auto T = batch.ids.size(1);
+  // Position t predicts token t + 1 wherever that token is real.
+  auto predicts = batch.mask.narrow(1, 1, T - 1).to(torch::kBool);
+  auto inputs = hidden.narrow(1, 0, T - 1).index({predicts});
+  auto targets = batch.ids.narrow(1, 1, T - 1).index({predicts});
+  auto logits = torch::matmul(inputs, head.t()).to(torch::kFloat32);
   if (auto cap = model.config().final_logit_softcapping) logits = torch::tanh(logits / *cap) * *cap;
-  return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kInt64).to(model.device()));
+  return torch::nn::functional::cross_entropy(logits, targets);
 }
 
 torch::Tensor finetune_loss(const Transformer& model, const Sequences& prompts, const std::vector<float>& labels,
@@ -304,7 +305,11 @@ ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
       step = resume["step"].get<long>();
       torch::load(optimizer, (state.latest() / "optimizer.pt").string());
     }
-    ProgressBar bar(phase_name(phase), total, step, o.progress);
+    std::optional<Progress> bar;
+    if (o.progress && total > 0) {
+      bar.emplace(phase_name(phase), static_cast<std::size_t>(total));
+      bar->resume_from(static_cast<std::size_t>(step));
+    }
     double smooth = 0;
     auto& losses = phase == Phase::Pretrain ? result.pretrain_losses : result.losses;
     for (; step < total; ++step) {
@@ -323,13 +328,16 @@ ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
       float value = loss.item<float>();
       losses.push_back(value);
       smooth = losses.size() == 1 ? value : 0.95 * smooth + 0.05 * value;
-      bar.update(step + 1, smooth);
+      if (bar) {
+        bar->status(fmt::format("loss {:.4f}", smooth));
+        bar->set(static_cast<std::size_t>(step + 1));
+      }
       ++run_steps;
       if ((step + 1) % o.checkpoint_every == 0 && step + 1 < total)
         state.save(config, weights, optimizer,
                    {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
     }
-    bar.finish();
+    if (bar) bar->finish();
     // Entering fine-tuning is a checkpoint too: a resumed run skips pre-training.
     if (phase == Phase::Pretrain && total > 0) {
       torch::optim::AdamW fresh(parameters(weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));

@@ -1,6 +1,10 @@
 #include "data/spm_train.hpp"
 
 #include "base/error.hpp"
+#include "text/utf8.hpp"
+
+#include <algorithm>
+#include <unordered_map>
 
 #include <charconv>
 #include <cstdlib>
@@ -18,10 +22,42 @@ namespace {
 
 std::string tail_of(const std::filesystem::path& log) {
   std::ifstream in(log);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
+  // The trainer's own complaint ("... Internal: ...") says more than its final line.
+  std::string line, last, complaint;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    last = line;
+    if (line.find("Internal:") != std::string::npos) complaint = line.substr(line.find("Internal:"));
+  }
+  return complaint.empty() ? last : complaint;
+}
+
+// The character coverage that leaves at most half of the free vocabulary to single characters
+// (the rest fall back to bytes): with several scripts, full coverage can exceed a small
+// vocabulary, which spm_train refuses. `reserved` pieces (256 bytes, <unk> <s> </s>,
+// user-defined symbols) come first. spm_train accepts coverages in [0.98, 1].
+double character_coverage(const std::vector<std::string>& sentences, int vocab_size, int reserved) {
+  std::unordered_map<char32_t, std::size_t> counts;
+  std::size_t total = 0;
+  for (const auto& s : sentences)
+    for (std::size_t pos = 0; pos < s.size(); ++total) ++counts[utf8::decode(s, pos)];
+  std::vector<std::size_t> freq;
+  for (const auto& [c, n] : counts) freq.push_back(n);
+  std::sort(freq.begin(), freq.end(), std::greater<>());
+  // Characters needed for coverage 0.98, and the coverage that fits the budget.
+  const auto budget = static_cast<std::size_t>(std::max(2, vocab_size - reserved)) / 2;
+  std::size_t covered = 0, needed = 0, kept = 0;
+  for (std::size_t i = 0; i < freq.size(); ++i) {
+    if (static_cast<double>(covered) < 0.98 * static_cast<double>(total)) needed = i + 1;
+    covered += freq[i];
+    if (i < budget) kept = covered;
+  }
+  if (freq.size() <= budget) return 1.0;
+  if (needed > budget)
+    fail("--train-tokenizer", "a vocabulary of " + std::to_string(vocab_size) + " is too small for the " +
+                                  std::to_string(counts.size()) + " distinct characters of the training text; use at least " +
+                                  std::to_string(reserved + 2 * needed));
+  return static_cast<double>(kept) / static_cast<double>(total) - 1e-6;
 }
 
 // Runs `argv` with stdout and stderr going to `log`; returns the exit status (-1: not started).
@@ -82,7 +118,7 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const SpmTra
                                 "--model_prefix=" + (work / "spm").string(),
                                 "--model_type=" + spec.model_type,
                                 "--vocab_size=" + std::to_string(spec.vocab_size),
-                                "--character_coverage=1.0",
+                                "--character_coverage=" + std::to_string(character_coverage(sentences, spec.vocab_size, 259 + static_cast<int>(single_pieces.size()))),
                                 // relmoe's tokenizer.model reader implements identity normalisation.
                                 "--normalization_rule_name=identity",
                                 "--byte_fallback=true",

@@ -253,11 +253,16 @@ ForwardResult Transformer::forward(const TokenBatch& batch, const ForwardOptions
   auto x = embed_.index_select(0, ids.flatten()).view({ctx.batch, ctx.tokens, -1});
   if (family_->scale_embedding)  // the scale is rounded to the run dtype, as Hugging Face does
     x = x * torch::tensor(std::sqrt(static_cast<double>(config_.hidden_size)), x.options());
-  for (std::size_t l = 0; l < layers_.size(); ++l)
-    x = layer(layers_[l], x, ctx, l + 1 == layers_.size());  // the last layer: last tokens only
+  for (std::size_t l = 0; l < layers_.size(); ++l)  // the last layer: last tokens only
+    x = layer(layers_[l], x, ctx, !options.all_positions && l + 1 == layers_.size());
+  ForwardResult result;
+  if (options.all_positions) {
+    result.hidden = rms_norm(x, final_norm_);
+    x = ctx.at_last(x);
+  }
   auto pre = x.squeeze(1);
-  auto normed = rms_norm(pre, final_norm_);
-  ForwardResult result{options.pre_norm ? pre : normed, {}};
+  auto normed = options.all_positions ? ctx.at_last(result.hidden).squeeze(1) : rms_norm(pre, final_norm_);
+  result.last_hidden = options.pre_norm ? pre : normed;
   if (options.answer_ids) {
     auto rows = torch::tensor({(*options.answer_ids)[0], (*options.answer_ids)[1]},
                               ids.options());

@@ -22,11 +22,15 @@ namespace relmoe {
 struct ForwardOptions {
   bool pre_norm = false;  // last_hidden before the final norm (the score always uses after)
   std::optional<std::array<std::int64_t, 2>> answer_ids;  // {yes, no} token ids
+  // Also return the final-normed hidden state of every position (next-token training); the
+  // last layer then runs over all tokens instead of the last ones only.
+  bool all_positions = false;
 };
 
 struct ForwardResult {
   torch::Tensor last_hidden;  // [B, hidden] in the model dtype
   torch::Tensor score;        // [B] float32, defined only when answer_ids were given
+  torch::Tensor hidden;       // [B, T, hidden] after the final norm, only with all_positions
 };
 
 class Transformer {
