@@ -5,6 +5,7 @@
 #include "eval/report.hpp"
 #include "io/feature_store.hpp"
 #include "io/pairs.hpp"
+#include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 #include "runtime/compute.hpp"
 
@@ -25,6 +26,7 @@ int run(const TrainArgs& a) {
   const auto dev = read_pairs(a.dev);
   auto result = train_model(a.flags.resolve(), store, train, dev, a.flags.train);
   save_model(result.model, a.out);
+  write_model_experts(a.out, model_experts(store, result.model->config));
   nlohmann::json log = {{"dev_auc", result.dev_auc}, {"best_epoch", result.best_epoch}, {"epochs", nlohmann::json::array()}};
   for (const auto& e : result.history) log["epochs"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"dev_auc", e.dev_auc}});
   write_json_file((std::filesystem::path(a.out) / "train_log.json").string(), log);

@@ -23,19 +23,22 @@ std::string at_line(const std::filesystem::path& path, std::size_t line) {
   return path.string() + ":" + std::to_string(line);
 }
 
-// Physical lines with CR stripped, a leading BOM removed and UTF-8 validated.
+// Physical lines with CR stripped, a leading BOM removed and UTF-8 validated. Tracks the byte
+// offset of the next line so a reader can stop and later continue where it stood.
 class LineSource {
  public:
   explicit LineSource(const std::filesystem::path& path) : path_(path), in_(path, std::ios::binary) {
     if (!in_) fail(path.string(), "cannot open pairs file");
   }
 
+  // Reads the next line; invalid UTF-8 throws after the line is consumed, so reading can go on.
   bool next(std::string& line) {
     if (!std::getline(in_, line)) {
       if (in_.bad()) fail(path_.string(), "read error after line " + std::to_string(line_));
       return false;
     }
     ++line_;
+    offset_ += line.size() + (in_.eof() ? 0 : 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
     validate(line);
@@ -43,6 +46,14 @@ class LineSource {
   }
 
   std::size_t line() const { return line_; }
+  std::uint64_t offset() const { return offset_; }
+  void seek(std::uint64_t offset, std::size_t line) {
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    if (!in_) fail(path_.string(), "cannot seek to byte " + std::to_string(offset));
+    offset_ = offset;
+    line_ = line;
+  }
   const std::filesystem::path& path() const { return path_; }
   std::string where() const { return at_line(path_, line_); }
 
@@ -68,6 +79,7 @@ class LineSource {
   std::filesystem::path path_;
   std::ifstream in_;
   std::size_t line_ = 0;
+  std::uint64_t offset_ = 0;
 };
 
 std::optional<float> parse_flag_or_number(const std::string& text, const std::string& where) {
@@ -144,9 +156,9 @@ std::vector<std::string> split(const std::string& line, char sep) {
 bool next_csv_record(LineSource& src, std::vector<std::string>& fields, std::size_t& first_line) {
   std::string line;
   do {
+    first_line = src.line() + 1;
     if (!src.next(line)) return false;
   } while (line.empty());
-  first_line = src.line();
   fields.clear();
   std::size_t i = 0;
   while (true) {
@@ -184,38 +196,6 @@ bool next_csv_record(LineSource& src, std::vector<std::string>& fields, std::siz
   }
 }
 
-std::vector<Pair> read_table(const std::filesystem::path& path, const ColumnMapping& mapping, bool csv) {
-  LineSource src(path);
-  std::vector<std::string> fields;
-  std::size_t first_line = 0;
-  std::string line;
-  auto next_record = [&]() {
-    if (csv) return next_csv_record(src, fields, first_line);
-    do {
-      if (!src.next(line)) return false;
-    } while (line.empty());
-    first_line = src.line();
-    fields = split(line, '\t');
-    return true;
-  };
-  if (!next_record()) fail(path.string(), "empty file (expected a header row)");
-  const auto header = fields;
-  const auto col = resolve_header(header, mapping, at_line(path, first_line));
-  const std::string stem = path.stem().string();
-  std::vector<Pair> pairs;
-  while (next_record()) {
-    const std::string where = at_line(path, first_line);
-    if (fields.size() != header.size())
-      fail(where, "expected " + std::to_string(header.size()) + (csv ? " comma" : " tab") +
-                      "-separated columns, got " + std::to_string(fields.size()));
-    Values v;
-    for (int f = 0; f < kFieldCount; ++f)
-      if (col[f] >= 0) v[f] = std::move(fields[col[f]]);
-    pairs.push_back(build_pair(v, where, stem + "-" + std::to_string(first_line)));
-  }
-  return pairs;
-}
-
 std::optional<std::string> json_text(const nlohmann::json& value, const std::string& where) {
   if (value.is_null()) return std::nullopt;
   if (value.is_string()) return value.get<std::string>();
@@ -224,13 +204,58 @@ std::optional<std::string> json_text(const nlohmann::json& value, const std::str
   fail(where, "expected a string, number or boolean, got " + std::string(value.type_name()));
 }
 
-std::vector<Pair> read_jsonl(const std::filesystem::path& path, const ColumnMapping& mapping) {
-  LineSource src(path);
-  const std::string stem = path.stem().string();
-  std::vector<Pair> pairs;
+}  // namespace
+
+struct PairStream::Impl {
+  LineSource src;
+  PairFormat format;
+  ColumnMapping mapping;
+  std::string stem;
+  std::vector<std::string> header;
+  std::array<int, kFieldCount> col{};
+  std::vector<std::string> fields;
   std::string line;
-  while (src.next(line)) {
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+  std::size_t first_line = 0;
+
+  Impl(const std::filesystem::path& path, const ColumnMapping& m, PairFormat f)
+      : src(path), format(f), mapping(m), stem(path.stem().string()) {}
+
+  // The next non-empty TSV/CSV record into `fields`; false at end of file.
+  bool next_record() {
+    if (format == PairFormat::Csv) return next_csv_record(src, fields, first_line);
+    do {
+      first_line = src.line() + 1;
+      if (!src.next(line)) return false;
+    } while (line.empty());
+    fields = split(line, '\t');
+    return true;
+  }
+
+  void read_header() {
+    if (format == PairFormat::Jsonl) return;
+    if (!next_record()) fail(src.path().string(), "empty file (expected a header row)");
+    header = fields;
+    col = resolve_header(header, mapping, at_line(src.path(), first_line));
+  }
+
+  bool next_table(Pair& pair) {
+    if (!next_record()) return false;
+    const std::string where = at_line(src.path(), first_line);
+    if (fields.size() != header.size())
+      fail(where, "expected " + std::to_string(header.size()) + (format == PairFormat::Csv ? " comma" : " tab") +
+                      "-separated columns, got " + std::to_string(fields.size()));
+    Values v;
+    for (int f = 0; f < kFieldCount; ++f)
+      if (col[f] >= 0) v[f] = std::move(fields[col[f]]);
+    pair = build_pair(v, where, stem + "-" + std::to_string(first_line));
+    return true;
+  }
+
+  bool next_jsonl(Pair& pair) {
+    do {
+      first_line = src.line() + 1;
+      if (!src.next(line)) return false;
+    } while (line.find_first_not_of(" \t") == std::string::npos);
     const std::string where = src.where();
     nlohmann::json object;
     try {
@@ -250,12 +275,27 @@ std::vector<Pair> read_jsonl(const std::filesystem::path& path, const ColumnMapp
       }
       v[f] = json_text(*it, where + " key '" + key + "'");
     }
-    pairs.push_back(build_pair(v, where, stem + "-" + std::to_string(src.line())));
+    pair = build_pair(v, where, stem + "-" + std::to_string(src.line()));
+    return true;
   }
-  return pairs;
+};
+
+PairStream::PairStream(const std::filesystem::path& path, const ColumnMapping& mapping, PairFormat format)
+    : impl_(std::make_unique<Impl>(path, mapping, format == PairFormat::Auto ? format_of(path) : format)) {
+  impl_->read_header();
 }
 
-}  // namespace
+PairStream::~PairStream() = default;
+
+bool PairStream::next(Pair& pair) {
+  return impl_->format == PairFormat::Jsonl ? impl_->next_jsonl(pair) : impl_->next_table(pair);
+}
+
+std::size_t PairStream::line() const { return impl_->first_line; }
+
+StreamPosition PairStream::position() const { return {impl_->src.offset(), impl_->src.line()}; }
+
+void PairStream::seek(const StreamPosition& position) { impl_->src.seek(position.offset, position.line); }
 
 PairFormat parse_pair_format(std::string_view name) {
   if (name == "auto") return PairFormat::Auto;
@@ -298,12 +338,11 @@ ColumnMapping parse_column_mapping(std::string_view spec) {
 
 std::vector<Pair> read_pairs_any(const std::filesystem::path& path, const ColumnMapping& mapping,
                                  PairFormat format) {
-  if (format == PairFormat::Auto) format = format_of(path);
-  switch (format) {
-    case PairFormat::Csv: return read_table(path, mapping, true);
-    case PairFormat::Jsonl: return read_jsonl(path, mapping);
-    default: return read_table(path, mapping, false);
-  }
+  PairStream stream(path, mapping, format);
+  std::vector<Pair> pairs;
+  Pair pair;
+  while (stream.next(pair)) pairs.push_back(std::move(pair));
+  return pairs;
 }
 
 }  // namespace relmoe

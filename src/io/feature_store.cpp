@@ -1,6 +1,7 @@
 #include "io/feature_store.hpp"
 
 #include "base/error.hpp"
+#include "io/durable_file.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -42,34 +43,6 @@ std::string sys_error() { return std::strerror(errno); }
 void check_name(const std::string& name) {
   if (name.empty() || name.find_first_of("/\\\n\t") != std::string::npos || name[0] == '.')
     fail("feature store", "expert name '" + name + "' is not usable as a file name");
-}
-
-void fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path.string(), "cannot open for fsync: " + sys_error());
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Writes `text` to `path` via a fsynced temp file and rename, then fsyncs the directory.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail(tmp.string(), "cannot create: " + sys_error());
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      ::close(fd);
-      fail(tmp.string(), "write failed: " + sys_error());
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) fail(tmp.string(), "fsync failed: " + sys_error());
-  fs::rename(tmp, path);
-  fsync_path(path.parent_path());
 }
 
 std::string read_text(const fs::path& path) {
@@ -116,6 +89,7 @@ Manifest read_manifest(const fs::path& dir) {
       c.dtype = dtype_of(e.at("dtype").get<std::string>(), where + " expert '" + c.name + "'");
       c.has_score = e.at("has_score").get<bool>();
       c.rows_complete = e.at("rows_complete").get<std::int64_t>();
+      c.dir = e.value("dir", "");
       if (c.width <= 0 || c.rows_complete < 0 || c.rows_complete > m.rows)
         fail(where, "expert '" + c.name + "' has width " + std::to_string(c.width) +
                         " and rows_complete " + std::to_string(c.rows_complete) + " of " +
@@ -130,49 +104,16 @@ Manifest read_manifest(const fs::path& dir) {
 
 json manifest_json(std::int64_t rows, const std::vector<ExpertColumn>& experts) {
   json list = json::array();
-  for (const auto& c : experts)
+  for (const auto& c : experts) {
     list.push_back({{"name", c.name},
                     {"width", c.width},
                     {"dtype", dtype_name(c.dtype)},
                     {"has_score", c.has_score},
                     {"rows_complete", c.rows_complete}});
+    if (!c.dir.empty()) list.back()["dir"] = c.dir;
+  }
   return {{"format", kFormat}, {"version", kVersion}, {"rows", rows}, {"experts", list}};
 }
-
-// An append-only file cut back to `bytes` (the committed prefix) on open.
-class AppendFile {
- public:
-  AppendFile(const fs::path& path, std::int64_t bytes) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
-    if (fd_ < 0) fail(path.string(), "cannot open for writing: " + sys_error());
-    struct stat st {};
-    ::fstat(fd_, &st);
-    if (st.st_size < bytes)
-      fail(path.string(), "holds " + std::to_string(st.st_size) + " bytes but the manifest commits " +
-                              std::to_string(bytes) + " (file truncated or replaced)");
-    if (::ftruncate(fd_, bytes) != 0 || ::lseek(fd_, bytes, SEEK_SET) < 0)
-      fail(path.string(), "cannot truncate torn tail: " + sys_error());
-  }
-  ~AppendFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void write(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, p, size);
-      if (n < 0) fail(path_.string(), "write failed: " + sys_error());
-      p += n;
-      size -= static_cast<std::size_t>(n);
-    }
-  }
-  void sync() {
-    if (::fsync(fd_) != 0) fail(path_.string(), "fsync failed: " + sys_error());
-  }
-
- private:
-  fs::path path_;
-  int fd_ = -1;
-};
 
 }  // namespace
 
@@ -221,6 +162,10 @@ FeatureStoreWriter::FeatureStoreWriter(const fs::path& dir, const std::vector<st
   };
   for (const auto& e : existing) add(e);
   for (ExpertColumn spec : experts) {
+    if (!spec.dir.empty()) {  // the expert may have moved since the column was started
+      for (auto& c : columns_)
+        if (c->spec.name == spec.name) c->spec.dir = spec.dir;
+    }
     check_name(spec.name);
     if (spec.width <= 0) fail(dir.string(), "expert '" + spec.name + "' needs a positive width");
     if (spec.dtype != torch::kFloat16 && spec.dtype != torch::kFloat32)

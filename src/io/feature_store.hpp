@@ -5,7 +5,7 @@
 // A store is a directory:
 //   manifest.json      {"format": "relmoe-features", "version": 1, "rows": R,
 //                       "experts": [{"name", "width", "dtype": "f16"|"f32", "has_score",
-//                                    "rows_complete"}]}
+//                                    "rows_complete", "dir"}]}
 //   ids.txt            the R pair ids, one per line, in row order (unique)
 //   <expert>.bin       row-major [R, width] little-endian f16 or f32 hidden states
 //   <expert>.score.bin [R] f32 score = logit(yes) - logit(no) (only when has_score)
@@ -30,6 +30,7 @@ struct ExpertColumn {
   torch::ScalarType dtype = torch::kFloat16;  // kFloat16 or kFloat32
   bool has_score = false;
   std::int64_t rows_complete = 0;
+  std::string dir;  // absolute expert directory the column was computed from ("" if unknown)
 };
 
 class FeatureStoreWriter {

@@ -4,6 +4,7 @@
 #include "eval/comparison.hpp"
 #include "eval/report.hpp"
 #include "moe/dataset.hpp"
+#include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 
 #include <spdlog/spdlog.h>
@@ -159,6 +160,7 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
       o.label = v.name;
       auto trained = train_model(v.config, store, train, dev, o);
       save_model(trained.model, out / "models" / variant_dir_name(v.name));
+      write_model_experts(out / "models" / variant_dir_name(v.name), model_experts(store, trained.model->config));
       const auto set = make_pair_set(store, test, trained.model->config, "test data", true);
       auto pred = predict(trained.model, store, set);
       s = scored(set, std::move(pred.scores), trained.model->config.experts, std::move(pred.active));

@@ -75,11 +75,15 @@ torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const Hidde
   return config.fusion == Fusion::concat ? torch::cat(slots, 1) : sum;
 }
 
+torch::Tensor MoeModelImpl::classify(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
+  return classifier->forward(fuse(g, batch, fetch)).squeeze(1);
+}
+
 MoeOutput MoeModelImpl::forward(const RouterBatch& b, const HiddenFetch& fetch, bool training) {
   MoeOutput out;
   out.router_logits = router_logits(b);
   out.gates = route(config, out.router_logits, b.markets, rule_table, training, b.size());
-  out.logits = classifier->forward(fuse(out.gates, b.size(), fetch)).squeeze(1);
+  out.logits = classify(out.gates, b.size(), fetch);
   return out;
 }
 

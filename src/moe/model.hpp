@@ -34,6 +34,9 @@ struct MoeModelImpl : torch::nn::Module {
   MoeOutput forward(const RouterBatch& batch, const HiddenFetch& fetch, bool training);
   // The fused representation z before the classifier ([B, N*d] concat, [B, d] weighted).
   torch::Tensor fuse(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
+  // Relevance logits [B] from gates computed beforehand (the batch scorer routes a whole
+  // chunk first, runs the active experts, then fuses).
+  torch::Tensor classify(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
   torch::Tensor router_logits(const RouterBatch& batch);
   Gates gates(const RouterBatch& batch, bool training);
 

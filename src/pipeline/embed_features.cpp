@@ -4,6 +4,7 @@
 #include "base/progress.hpp"
 #include "io/feature_store.hpp"
 #include "models/expert.hpp"
+#include "pipeline/prompts.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -15,15 +16,10 @@ namespace {
 std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertSpec& spec,
                                              const std::vector<Pair>& pairs, std::size_t begin,
                                              std::size_t end) {
-  if (!expert.tokenizer()) fail(spec.dir.string(), "expert '" + spec.name + "' has no tokenizer.json or tokenizer.model");
   std::vector<std::vector<TokenId>> ids;
   ids.reserve(end - begin);
-  for (std::size_t r = begin; r < end; ++r) {
-    const Pair& p = pairs[r];
-    auto text = expert.text().prompt.render({p.query, p.market, p.item, p.item_desc});
-    ids.push_back(expert.tokenizer()->encode(text, /*add_special=*/true));
-    if (ids.back().empty()) fail("pair '" + p.id + "'", "prompt encodes to no tokens for expert '" + spec.name + "'");
-  }
+  for (std::size_t r = begin; r < end; ++r)
+    ids.push_back(encode_prompt(expert, spec.name, pairs[r], render_prompt(expert, pairs[r])));
   return ids;
 }
 
@@ -98,7 +94,8 @@ void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pa
   for (const auto& spec : experts) {
     const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device});
     ExpertColumn column{spec.name, expert.model().config().hidden_size, options.store_dtype,
-                        expert.answer_ids().has_value(), 0};
+                        expert.answer_ids().has_value(), 0,
+                        std::filesystem::absolute(spec.dir).lexically_normal().string()};
     FeatureStoreWriter writer(store, ids, {column});
     embed_expert(spec, expert, pairs, writer, options);
   }

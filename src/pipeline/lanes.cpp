@@ -1,0 +1,133 @@
+#include "pipeline/lanes.hpp"
+
+#include "pipeline/prompts.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace relmoe {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
+
+LaneStats& LaneStats::operator+=(const LaneStats& o) {
+  pairs += o.pairs;
+  computed += o.computed;
+  cache_hits += o.cache_hits;
+  padding += o.padding;
+  tokenize_s += o.tokenize_s;
+  forward_s += o.forward_s;
+  busy_s += o.busy_s;
+  return *this;
+}
+
+ExpertLane::ExpertLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options)
+    : name_(std::move(name)), expert_(Expert::load(dir, options.expert)), options_(options) {
+  if (!options.cache_dir.empty())
+    cache_ = std::make_unique<HiddenCache>(options.cache_dir, name_, dir, width());
+}
+
+torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& stats_) {
+  const auto start = Clock::now();
+  const auto n = static_cast<std::int64_t>(pairs.size());
+  auto out = torch::empty({n, width()}, torch::kFloat32);
+  float* rows = out.data_ptr<float>();
+  // Each distinct prompt is computed once: `source[i]` is the position whose row pair i copies.
+  std::vector<std::int64_t> source(pairs.size());
+  std::vector<std::int64_t> todo;
+  std::vector<std::vector<TokenId>> ids;
+  std::vector<HiddenCache::Key> keys;
+  std::unordered_map<std::string, std::int64_t> first;
+  auto t = Clock::now();
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::string prompt = render_prompt(expert_, *pairs[i]);
+    auto [it, fresh] = first.emplace(prompt, i);
+    source[i] = it->second;
+    if (!fresh) continue;
+    if (cache_) {
+      const auto key = HiddenCache::key_of(prompt);
+      if (cache_->lookup(key, rows + i * width())) {
+        ++stats_.cache_hits;
+        continue;
+      }
+      keys.push_back(key);
+    }
+    todo.push_back(i);
+    ids.push_back(encode_prompt(expert_, name_, *pairs[i], prompt));
+  }
+  stats_.tokenize_s += since(t);
+
+  t = Clock::now();
+  std::vector<std::int64_t> lengths;
+  for (const auto& s : ids) lengths.push_back(static_cast<std::int64_t>(s.size()));
+  const auto batches = plan_batches(lengths, options_.batching);
+  stats_.padding += padding_of(batches, lengths);
+  for (const auto& batch : batches) {
+    std::vector<std::vector<TokenId>> seqs;
+    for (auto j : batch) seqs.push_back(std::move(ids[j]));
+    const auto hidden = expert_.hidden(seqs).last_hidden.to(torch::kCPU, torch::kFloat32).contiguous();
+    for (std::size_t b = 0; b < batch.size(); ++b)
+      std::memcpy(rows + todo[batch[b]] * width(), hidden[b].data_ptr<float>(), sizeof(float) * width());
+  }
+  stats_.forward_s += since(t);
+  if (cache_)
+    for (std::size_t j = 0; j < todo.size(); ++j) cache_->insert(keys[j], rows + todo[j] * width());
+  for (std::int64_t i = 0; i < n; ++i)
+    if (source[i] != i) std::memcpy(rows + i * width(), rows + source[i] * width(), sizeof(float) * width());
+  stats_.pairs += n;
+  stats_.computed += static_cast<std::int64_t>(todo.size());
+  if (options_.feature_dtype != torch::kFloat32) out = out.to(options_.feature_dtype).to(torch::kFloat32);
+  stats_.busy_s += since(start);
+  return out;
+}
+
+LaneWorker::LaneWorker(int threads) : thread_([this, threads] { loop(threads); }) {}
+
+LaneWorker::~LaneWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    jobs_.clear();  // after an error elsewhere: finish only the job already running
+  }
+  ready_.notify_one();
+  thread_.join();
+}
+
+std::future<void> LaneWorker::submit(std::function<void()> job) {
+  std::packaged_task<void()> task(std::move(job));
+  auto future = task.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(task));
+  }
+  ready_.notify_one();
+  return future;
+}
+
+void LaneWorker::loop(int threads) {
+  // With libtorch's OpenMP backend (Debian's) the team size is a per-thread setting:
+  // at::set_num_threads calls omp_set_num_threads, which sets the calling thread's ICV, and
+  // OpenBLAS's OpenMP build follows it. libtorch initialises a thread's team size lazily from
+  // a global count at its first parallel call, so that is forced first, then overridden here.
+  // (With a native thread-pool backend this would resize the one shared pool instead.)
+  at::internal::lazy_init_num_threads();
+  if (threads > 0) at::set_num_threads(threads);
+  while (true) {
+    std::packaged_task<void()> task;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      task = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    task();
+  }
+}
+
+}  // namespace relmoe

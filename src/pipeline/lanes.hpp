@@ -1,0 +1,87 @@
+#pragma once
+// Expert lanes: each expert of the MoE as a worker that turns a queue of pairs into hidden
+// states: prompts rendered and tokenised, looked up in the optional hidden-state cache,
+// deduplicated, cut into length-sorted micro-batches under a token budget, run through the
+// expert, rounded to the feature dtype the MoE was trained on (the store's f16 by default).
+//
+// Concurrency: a LaneWorker is a thread with a FIFO of jobs. In parallel mode every lane gets
+// one, with its own intra-op thread count (libtorch's OpenMP team size is per calling
+// thread), so the experts' forwards overlap with each other, with reading/routing of the next
+// chunk and with fusion of the previous one. On CUDA each lane can hold its own device.
+#include "io/pairs.hpp"
+#include "models/expert.hpp"
+#include "pipeline/bucketing.hpp"
+#include "pipeline/hidden_cache.hpp"
+
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace relmoe {
+
+struct LaneStats {
+  std::int64_t pairs = 0;       // pairs routed to the expert
+  std::int64_t computed = 0;    // sequences actually run (after cache hits and duplicates)
+  std::int64_t cache_hits = 0;
+  PaddingStats padding;
+  double tokenize_s = 0, forward_s = 0, busy_s = 0;
+  LaneStats& operator+=(const LaneStats& o);
+};
+
+struct LaneOptions {
+  ExpertOptions expert;
+  BatchPlanOptions batching;
+  torch::ScalarType feature_dtype = torch::kFloat16;  // hidden states rounded to this (f16 or f32)
+  std::filesystem::path cache_dir;                    // empty: no cache
+};
+
+class ExpertLane {
+ public:
+  ExpertLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options);
+
+  // Hidden states [pairs.size(), width] f32 on the CPU, in the order of `pairs`; adds what
+  // the call did to `stats`.
+  torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats);
+
+  std::int64_t width() const { return expert_.model().config().hidden_size; }
+
+ private:
+  std::string name_;
+  Expert expert_;
+  LaneOptions options_;
+  std::unique_ptr<HiddenCache> cache_;
+};
+
+// A thread running submitted jobs in order. `threads` > 0 sets the intra-op thread count of
+// the worker's own torch calls.
+class LaneWorker {
+ public:
+  explicit LaneWorker(int threads);
+  ~LaneWorker();
+  LaneWorker(const LaneWorker&) = delete;
+  LaneWorker& operator=(const LaneWorker&) = delete;
+
+  // The future carries the job's exception, if any.
+  std::future<void> submit(std::function<void()> job);
+
+ private:
+  void loop(int threads);
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<void()>> jobs_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace relmoe

@@ -1,0 +1,172 @@
+#include "pipeline/score_output.hpp"
+
+#include "base/error.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace relmoe {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kFormat = "relmoe-scores";
+constexpr int kVersion = 1;
+
+std::string suffixed(const fs::path& p, const char* suffix) { return p.string() + suffix; }
+
+json commit_json(const ScoreCommit& c) {
+  return {{"chunks", c.chunks},         {"input_offset", c.input.offset}, {"input_line", c.input.line},
+          {"rows", c.rows},             {"rejected", c.rejected},         {"output_bytes", c.output_bytes},
+          {"rejects_bytes", c.rejects_bytes}};
+}
+
+// The first field where two run descriptions differ, as "a.b[2]".
+std::string first_difference(const json& a, const json& b, const std::string& path) {
+  if (a.is_object() != b.is_object() || a.is_array() != b.is_array()) return path;
+  if (a.is_object()) {
+    for (const auto& [k, v] : a.items())
+      if (!b.contains(k)) return path + "." + k;
+      else if (auto d = first_difference(v, b.at(k), path + "." + k); !d.empty()) return d;
+    for (const auto& [k, v] : b.items())
+      if (!a.contains(k)) return path + "." + k;
+    return "";
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return path;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (auto d = first_difference(a[i], b[i], path + "[" + std::to_string(i) + "]"); !d.empty()) return d;
+    return "";
+  }
+  return a == b ? "" : path;
+}
+
+std::string clean(std::string text) {
+  for (auto& c : text)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+}  // namespace
+
+fs::path manifest_path(const fs::path& output) { return suffixed(output, ".manifest.json"); }
+fs::path part_path(const fs::path& output) { return suffixed(output, ".part"); }
+fs::path rejects_path(const fs::path& output) { return suffixed(output, ".rejects"); }
+
+ScoreManifest read_score_manifest(const fs::path& output) {
+  const fs::path path = manifest_path(output);
+  std::ifstream in(path);
+  if (!in) fail(path.string(), "cannot open (is this the output of `relmoe score`?)");
+  try {
+    const json j = json::parse(in);
+    if (j.value("format", "") != kFormat) fail(path.string(), std::string("'format' is not ") + kFormat);
+    if (j.at("version").get<int>() != kVersion) fail(path.string(), "unsupported version " + j.at("version").dump());
+    ScoreManifest m;
+    m.run = j.at("run");
+    const auto& c = j.at("committed");
+    m.committed = {c.at("chunks").get<std::int64_t>(),
+                   {c.at("input_offset").get<std::uint64_t>(), c.at("input_line").get<std::size_t>()},
+                   c.at("rows").get<std::int64_t>(),
+                   c.at("rejected").get<std::int64_t>(),
+                   c.at("output_bytes").get<std::int64_t>(),
+                   c.at("rejects_bytes").get<std::int64_t>()};
+    m.finished = j.at("finished").get<bool>();
+    m.stats = j.value("stats", json::object());
+    return m;
+  } catch (const json::exception& e) {
+    fail(path.string(), std::string("malformed manifest: ") + e.what());
+  }
+}
+
+ScoreOutput::ScoreOutput(const fs::path& output, json run, bool resume, bool with_experts)
+    : output_(output), with_experts_(with_experts) {
+  const bool exists = fs::exists(manifest_path(output));
+  if (exists && !resume)
+    fail(output.string(), "an earlier run's output is here (" + manifest_path(output).filename().string() +
+                              "); pass --resume to continue it, or remove it to start over");
+  if (!exists && fs::exists(output))
+    fail(output.string(), "exists and has no manifest; remove it or choose another --output");
+  if (!output.parent_path().empty()) fs::create_directories(output.parent_path());
+  if (exists) {
+    manifest_ = read_score_manifest(output);
+    if (auto d = first_difference(manifest_.run, run, "run"); !d.empty())
+      fail(manifest_path(output).string(), "cannot resume: '" + d + "' differs from this command (recorded " +
+                                               manifest_.run.dump() + ")");
+    if (manifest_.finished) return;
+    // Killed between renaming .part and marking the manifest finished: the file is complete.
+    if (!fs::exists(part_path(output)) && fs::exists(output) &&
+        static_cast<std::int64_t>(fs::file_size(output)) == manifest_.committed.output_bytes) {
+      manifest_.finished = true;
+      write_manifest();
+      return;
+    }
+  } else {
+    manifest_.run = std::move(run);
+  }
+  rows_ = std::make_unique<AppendFile>(part_path(output), manifest_.committed.output_bytes);
+  rejects_ = std::make_unique<AppendFile>(rejects_path(output), manifest_.committed.rejects_bytes);
+  if (!exists) {
+    row_buffer_ = with_experts_ ? "id\tscore\texperts\n" : "id\tscore\n";
+    reject_buffer_ = "line\tid\terror\n";
+    commit({}, 0, json::object());
+  }
+}
+
+void ScoreOutput::add_row(const std::string& id, float score, const std::string& experts) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(score));  // round-trips a float
+  row_buffer_ += id;
+  row_buffer_ += '\t';
+  row_buffer_ += buf;
+  if (with_experts_) row_buffer_ += "\t" + experts;
+  row_buffer_ += '\n';
+  ++pending_rows_;
+}
+
+void ScoreOutput::add_rejected(const Rejected& r) {
+  reject_buffer_ += std::to_string(r.line) + "\t" + clean(r.id) + "\t" + clean(r.reason) + "\n";
+  ++pending_rejected_;
+}
+
+void ScoreOutput::commit(const StreamPosition& input, std::int64_t chunks, const json& stats) {
+  rows_->write(row_buffer_);
+  rejects_->write(reject_buffer_);
+  row_buffer_.clear();
+  reject_buffer_.clear();
+  rows_->sync();
+  rejects_->sync();
+  auto& c = manifest_.committed;
+  c.chunks = chunks;
+  c.input = input;
+  c.rows += pending_rows_;
+  c.rejected += pending_rejected_;
+  c.output_bytes = rows_->size();
+  c.rejects_bytes = rejects_->size();
+  pending_rows_ = pending_rejected_ = 0;
+  manifest_.stats = stats;
+  write_manifest();
+}
+
+void ScoreOutput::finish(const StreamPosition& input, std::int64_t chunks, const json& stats) {
+  commit(input, chunks, stats);
+  rows_.reset();
+  rejects_.reset();
+  fs::rename(part_path(output_), output_);
+  fsync_path(output_.parent_path().empty() ? fs::path(".") : output_.parent_path());
+  manifest_.finished = true;
+  write_manifest();
+}
+
+void ScoreOutput::write_manifest() const {
+  const json j = {{"format", kFormat},
+                  {"version", kVersion},
+                  {"run", manifest_.run},
+                  {"committed", commit_json(manifest_.committed)},
+                  {"finished", manifest_.finished},
+                  {"stats", manifest_.stats}};
+  write_atomically(manifest_path(output_), j.dump(2) + "\n");
+}
+
+}  // namespace relmoe

@@ -1,0 +1,198 @@
+// The batch scorer against independent references: each pair run alone through its experts and
+// the MoE forward; the feature-store path of `relmoe eval`; serial vs parallel lanes; the cache.
+#include "base/error.hpp"
+#include "io/feature_store.hpp"
+#include "moe/dataset.hpp"
+#include "pipeline/prompts.hpp"
+#include "pipeline/scorer.hpp"
+#include "pipeline/score_output.hpp"
+#include "pipeline_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+namespace {
+
+namespace fs = std::filesystem;
+using relmoe::test::TinyMoe;
+
+struct Scored {
+  std::vector<std::pair<std::string, std::string>> rows;
+  relmoe::ScoreStats stats;
+};
+
+Scored score(const TinyMoe& moe, const fs::path& input, const std::string& out_name, relmoe::ScoreOptions o = {}) {
+  relmoe::ScoreJob job;
+  job.model = moe.model;
+  job.input = input;
+  job.output = moe.root / out_name;
+  fs::remove(job.output);
+  fs::remove(relmoe::manifest_path(job.output));
+  fs::remove(relmoe::part_path(job.output));
+  o.progress = false;
+  Scored s;
+  s.stats = relmoe::score_pairs(job, o);
+  s.rows = relmoe::test::read_scores(job.output);
+  return s;
+}
+
+fs::path pairs_file(const TinyMoe& moe, const std::vector<relmoe::Pair>& pairs) {
+  const auto path = moe.root / "pairs.tsv";
+  relmoe::write_pairs(path, pairs);
+  return path;
+}
+
+// Each pair alone: its prompt through every expert one sequence at a time (batch of one, no
+// bucketing, no cache), rounded to f16 as the store keeps it, then the MoE's own forward.
+std::vector<float> reference_scores(const TinyMoe& moe, const std::vector<relmoe::Pair>& pairs) {
+  auto model = relmoe::load_model(moe.model);
+  std::vector<relmoe::Expert> experts;
+  for (const auto& e : moe.experts) experts.push_back(relmoe::Expert::load(e.dir));
+  std::vector<float> out;
+  torch::NoGradGuard no_grad;
+  for (const auto& p : pairs) {
+    relmoe::FeatureBags bags;
+    bags.add(p.query, p.item, model->config.hashing);
+    relmoe::RouterBatch batch;
+    std::tie(batch.ids, batch.offsets) = bags.gather({0});
+    batch.markets = torch::tensor({model->config.market_index(p.market)}, torch::kLong);
+    const relmoe::HiddenFetch fetch = [&](int e, const torch::Tensor&) {
+      const auto ids = relmoe::encode_prompt(experts[e], moe.experts[e].name, p, relmoe::render_prompt(experts[e], p));
+      return experts[e].hidden({ids}).last_hidden.to(torch::kFloat16).to(torch::kFloat32);
+    };
+    out.push_back(model->forward(batch, fetch, false).logits.item<float>());
+  }
+  return out;
+}
+
+void expect_close(const std::vector<std::pair<std::string, std::string>>& got,
+                  const std::vector<std::pair<std::string, std::string>>& want, double tol) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].first, want[i].first) << i;
+    EXPECT_NEAR(std::stod(got[i].second), std::stod(want[i].second), tol) << got[i].first;
+  }
+}
+
+}  // namespace
+
+TEST(Scorer, HardTop2MatchesPairByPairReferenceInInputOrder) {
+  const auto moe = relmoe::test::make_tiny_moe("ref", relmoe::Routing::hard, 2);
+  const auto pairs = relmoe::test::tiny_pairs(120);
+  relmoe::ScoreOptions o;
+  o.chunk = 50;  // several chunks, the last one short
+  o.batching.token_budget = 600;
+  const auto s = score(moe, pairs_file(moe, pairs), "ref.tsv", o);
+  const auto want = reference_scores(moe, pairs);
+  ASSERT_EQ(s.rows.size(), pairs.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    EXPECT_EQ(s.rows[i].first, pairs[i].id);
+    EXPECT_NEAR(std::stof(s.rows[i].second), want[i], 1e-4) << pairs[i].id;
+  }
+  // Top-2 of 3: each pair ran exactly two experts (before duplicate prompts were folded).
+  std::int64_t routed = 0;
+  for (const auto& l : s.stats.lanes) routed += l.pairs;
+  EXPECT_EQ(routed, 2 * static_cast<std::int64_t>(pairs.size()));
+  EXPECT_EQ(s.stats.pairs, 120);
+  EXPECT_EQ(s.stats.chunks, 3);
+}
+
+TEST(Scorer, SerialParallelAndArrivalOrderBatchesAgree) {
+  const auto moe = relmoe::test::make_tiny_moe("modes", relmoe::Routing::full);
+  const auto input = pairs_file(moe, relmoe::test::tiny_pairs(90));
+  relmoe::ScoreOptions parallel;
+  parallel.chunk = 40;
+  parallel.threads = 2;
+  auto serial = parallel;
+  serial.mode = relmoe::LaneMode::serial;
+  auto arrival = parallel;
+  arrival.batching.sort_by_length = false;
+  const auto a = score(moe, input, "parallel.tsv", parallel);
+  const auto b = score(moe, input, "serial.tsv", serial);
+  const auto c = score(moe, input, "arrival.tsv", arrival);
+  expect_close(a.rows, b.rows, 1e-5);
+  expect_close(a.rows, c.rows, 1e-5);
+  EXPECT_LT(a.stats.padding().padded, c.stats.padding().padded);
+  EXPECT_EQ(a.stats.padding().real, c.stats.padding().real);
+}
+
+TEST(Scorer, MatchesEvalOnTheFeatureStore) {
+  const auto moe = relmoe::test::make_tiny_moe("eval", relmoe::Routing::hard, 2);
+  const auto pairs = relmoe::test::tiny_pairs(80);
+  const auto s = score(moe, pairs_file(moe, pairs), "eval.tsv");
+
+  // The `relmoe embed` + `relmoe eval` path: f16 feature store, then predict().
+  const auto store_dir = moe.root / "store";
+  fs::remove_all(store_dir);
+  relmoe::EmbedOptions eo;
+  eo.progress = false;
+  relmoe::embed_features(moe.experts, pairs, store_dir, eo);
+  const auto store = relmoe::FeatureStore::open(store_dir);
+  auto model = relmoe::load_model(moe.model);
+  const auto set = relmoe::make_pair_set(store, pairs, model->config, "pairs", false);
+  const auto pred = relmoe::predict(model, store, set);
+  ASSERT_EQ(pred.scores.size(), s.rows.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) EXPECT_NEAR(std::stod(s.rows[i].second), pred.scores[i], 1e-4) << i;
+  // embed records each expert's directory; train copies it into the model (experts.json).
+  EXPECT_EQ(store.experts()[0].dir, fs::absolute(moe.experts[0].dir).lexically_normal().string());
+  const auto listed = relmoe::model_experts(store, model->config);
+  EXPECT_EQ(listed[2].dir, store.experts()[2].dir);
+}
+
+TEST(Scorer, CacheServesRepeatedPromptsWithEqualScores) {
+  const auto moe = relmoe::test::make_tiny_moe("cache", relmoe::Routing::full);
+  const auto input = pairs_file(moe, relmoe::test::tiny_pairs(70));
+  relmoe::ScoreOptions o;
+  o.cache = moe.root / "cache";
+  fs::remove_all(o.cache);
+  const auto first = score(moe, input, "c1.tsv", o);
+  const auto second = score(moe, input, "c2.tsv", o);
+  const auto plain = score(moe, input, "c3.tsv");
+  for (const auto& l : second.stats.lanes) {
+    EXPECT_EQ(l.computed, 0);
+    EXPECT_GT(l.cache_hits, 0);
+  }
+  // Repeated pairs (every 7th) are computed once even on a cold cache.
+  for (const auto& l : first.stats.lanes) EXPECT_LT(l.computed, 70);
+  EXPECT_EQ(first.rows, second.rows);
+  expect_close(first.rows, plain.rows, 0.0);
+}
+
+TEST(Scorer, UnseenMarketIsRejectedWithItsLine) {
+  const auto moe = relmoe::test::make_tiny_moe("market", relmoe::Routing::hard, 1);
+  auto pairs = relmoe::test::tiny_pairs(10);
+  pairs[4].market = "m-zz";
+  const auto input = pairs_file(moe, pairs);
+  try {
+    score(moe, input, "m1.tsv");
+    ADD_FAILURE() << "no error";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pairs.tsv:6"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m-zz"), std::string::npos) << e.what();
+  }
+  relmoe::ScoreOptions o;
+  o.skip_bad = true;
+  const auto s = score(moe, input, "m2.tsv", o);
+  EXPECT_EQ(s.rows.size(), 9u);
+  EXPECT_EQ(s.stats.rejected, 1);
+  const auto rejects = relmoe::test::read_text(relmoe::rejects_path(moe.root / "m2.tsv"));
+  EXPECT_NE(rejects.find("6\tp4\t"), std::string::npos) << rejects;
+}
+
+TEST(Scorer, ExpertDirectoriesComeFromTheModelOrOverrides) {
+  const auto moe = relmoe::test::make_tiny_moe("resolve", relmoe::Routing::full);
+  const std::vector<std::string> names = {"e0", "e1", "e2"};
+  auto specs = relmoe::resolve_experts(moe.model, names, {{"e1", "/elsewhere/e1"}});
+  EXPECT_EQ(specs[0].dir, fs::absolute(moe.experts[0].dir).lexically_normal());
+  EXPECT_EQ(specs[1].dir, "/elsewhere/e1");
+  EXPECT_THROW(relmoe::resolve_experts(moe.model, names, {{"e9", "/x"}}), relmoe::Error);
+  fs::remove(moe.model / "experts.json");
+  try {
+    relmoe::resolve_experts(moe.model, names, {});
+    ADD_FAILURE() << "no error";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--expert e0=DIR"), std::string::npos) << e.what();
+  }
+}
