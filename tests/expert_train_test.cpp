@@ -77,7 +77,7 @@ TEST(SpmTrain, ReportsAMissingTool) {
   setenv("RELMOE_SPM_TRAIN", "/nonexistent/spm_train", 1);
   auto path = std::filesystem::temp_directory_path() / "relmoe_spm_missing.model";
   try {
-    relmoe::train_sentencepiece({"a b c"}, relmoe::parse_spm_spec("spm-bpe:100"), {}, path);
+    relmoe::train_sentencepiece({"a b c"}, relmoe::parse_spm_spec("spm-bpe:600"), {}, path);
     ADD_FAILURE() << "no error";
   } catch (const relmoe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot run '/nonexistent/spm_train'"), std::string::npos) << e.what();

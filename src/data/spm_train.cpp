@@ -37,6 +37,10 @@ std::string tail_of(const std::filesystem::path& log) {
 // vocabulary, which spm_train refuses. `reserved` pieces (256 bytes, <unk> <s> </s>,
 // user-defined symbols) come first. spm_train accepts coverages in [0.98, 1].
 double character_coverage(const std::vector<std::string>& sentences, int vocab_size, int reserved) {
+  if (vocab_size <= reserved + 1)
+    fail("--train-tokenizer", "a vocabulary of " + std::to_string(vocab_size) + " leaves no room beside the " +
+                                  std::to_string(reserved) + " reserved pieces (256 byte-fallback pieces, <unk>, <s>, </s>, " +
+                                  "answer tokens); use more than " + std::to_string(reserved + 1));
   std::unordered_map<char32_t, std::size_t> counts;
   std::size_t total = 0;
   for (const auto& s : sentences)
