@@ -14,19 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string output;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = relmoe::test::binary().string() + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
-  r.status = pclose(pipe);
-  return r;
+relmoe::test::CommandResult run(const std::string& args) {
+  return relmoe::test::run_command(relmoe::test::binary().string() + " " + args);
 }
 
 // Expert "a" separates labels in market x, "b" in market y.

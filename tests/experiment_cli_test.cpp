@@ -14,21 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string output;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = args + " 2>&1";
-  Run r{0, ""};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+relmoe::test::CommandResult run(const std::string& command) { return relmoe::test::run_command(command); }
 
 std::string bin() { return relmoe::test::binary().string(); }
 

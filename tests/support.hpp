@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace relmoe::test {
@@ -18,6 +21,22 @@ inline std::filesystem::path shared_dir() {
 }
 
 inline std::filesystem::path binary() { return RELMOE_BINARY; }
+
+struct CommandResult {
+  int status;          // exit status; -1 when killed by a signal
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing its output.
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r{0, ""};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 // A temp directory of this test process's own: ctest -j runs tests as parallel processes.
 inline std::filesystem::path scratch_dir() {
