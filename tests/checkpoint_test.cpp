@@ -47,7 +47,7 @@ fs::path write(const fs::path& path, const std::string& bytes) {
 }
 
 fs::path temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("relmoe_ckpt_" + name);
+  auto dir = relmoe::test::scratch_dir() / ("relmoe_ckpt_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

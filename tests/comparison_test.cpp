@@ -3,6 +3,7 @@
 #include "eval/auc.hpp"
 #include "eval/comparison.hpp"
 #include "eval/report.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -107,7 +108,7 @@ TEST(HeadlineComparisons, PicksTheBestSingleAndComparesPairwise) {
 TEST(ScoredPairs, RoundTripIsExact) {
   const auto d = make_data(50);
   const relmoe::ScoredPairs p{d.ids, d.markets, d.labels, d.strong};
-  const auto path = std::filesystem::temp_directory_path() / "relmoe_scored_pairs.tsv";
+  const auto path = relmoe::test::scratch_dir() / "relmoe_scored_pairs.tsv";
   relmoe::write_scored_pairs(path, p);
   const auto back = relmoe::read_scored_pairs(path);
   EXPECT_EQ(back.ids, p.ids);

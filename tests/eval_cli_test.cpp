@@ -20,7 +20,7 @@ relmoe::test::CommandResult run(const std::string& args) {
 
 // Expert "a" separates labels in market x, "b" in market y.
 fs::path make_fixture() {
-  const auto dir = fs::temp_directory_path() / "relmoe_cli_fixture";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_cli_fixture";
   fs::remove_all(dir);
   fs::create_directories(dir);
   torch::manual_seed(5);

@@ -31,7 +31,7 @@ std::string read_text(const fs::path& p) {
 }  // namespace
 
 TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
-  const auto dir = fs::temp_directory_path() / "relmoe_experiment_cli";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_experiment_cli";
   fs::remove_all(dir);
   auto synth = run(bin() + " data synth --markets 3 --pairs 700 --seed 3 --out " + (dir / "in").string());
   ASSERT_EQ(synth.status, 0) << synth.output;
@@ -101,7 +101,7 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
 }
 
 TEST(ExperimentCli, UserErrorsAreOneLine) {
-  const auto dir = fs::temp_directory_path() / "relmoe_experiment_cli_errors";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_experiment_cli_errors";
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "train.tsv") << "id\tmarket\tquery\titem\tlabel\n1\tm\tq\ti\t1\n";

@@ -26,8 +26,8 @@ std::vector<std::string> synth_sentences(std::size_t n) {
 
 // Ids from SentencePiece's own `spm_encode` tool: the reference for relmoe's tokenizer.
 std::vector<relmoe::TokenId> spm_encode(const std::filesystem::path& model, const std::string& text) {
-  auto in = std::filesystem::temp_directory_path() / "relmoe_spm_in.txt";
-  auto out = std::filesystem::temp_directory_path() / "relmoe_spm_out.txt";
+  auto in = relmoe::test::scratch_dir() / "relmoe_spm_in.txt";
+  auto out = relmoe::test::scratch_dir() / "relmoe_spm_out.txt";
   std::ofstream(in) << text << "\n";
   std::string cmd = "spm_encode --model=" + model.string() + " --output_format=id < " + in.string() + " > " +
                     out.string();
@@ -52,7 +52,7 @@ TEST(SpmTrain, ParsesSpecs) {
 TEST(SpmTrain, TrainsBpeAndUnigramWithSingleAnswerTokens) {
   if (std::system("spm_encode --help > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_encode not installed";
   auto sentences = synth_sentences(3000);
-  auto path = std::filesystem::temp_directory_path() / "relmoe_spm_test.model";
+  auto path = relmoe::test::scratch_dir() / "relmoe_spm_test.model";
   // Unigram: checked with the reference tool only (relmoe reads BPE tokenizer.model files).
   relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-unigram:800"), {"▁yes", "▁no"}, path);
   EXPECT_EQ(spm_encode(path, " yes").size(), 1u);
@@ -75,7 +75,7 @@ TEST(SpmTrain, TrainsBpeAndUnigramWithSingleAnswerTokens) {
 
 TEST(SpmTrain, ReportsAMissingTool) {
   setenv("RELMOE_SPM_TRAIN", "/nonexistent/spm_train", 1);
-  auto path = std::filesystem::temp_directory_path() / "relmoe_spm_missing.model";
+  auto path = relmoe::test::scratch_dir() / "relmoe_spm_missing.model";
   try {
     relmoe::train_sentencepiece({"a b c"}, relmoe::parse_spm_spec("spm-bpe:600"), {}, path);
     ADD_FAILURE() << "no error";
@@ -94,7 +94,7 @@ struct TinyRun {
 // 600 synthetic pairs and a small corpus in a fresh directory.
 TinyRun tiny_data(const std::string& name) {
   TinyRun run;
-  run.dir = std::filesystem::temp_directory_path() / name;
+  run.dir = relmoe::test::scratch_dir() / name;
   std::filesystem::remove_all(run.dir);
   relmoe::synth::Options o;
   o.pairs = 600;

@@ -1,6 +1,7 @@
 #include "io/feature_store.hpp"
 
 #include "base/error.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -13,7 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("relmoe_fs_" + name);
+  auto dir = relmoe::test::scratch_dir() / ("relmoe_fs_" + name);
   fs::remove_all(dir);
   return dir;
 }

@@ -22,7 +22,7 @@ const relmoe::ModelConfig& config() {
 }
 
 std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("relmoe_lora_" + name);
+  auto dir = relmoe::test::scratch_dir() / ("relmoe_lora_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -26,7 +26,7 @@ std::string config_error(const json& j) {
 }
 
 std::filesystem::path temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("relmoe_model_load_" + name);
+  auto dir = relmoe::test::scratch_dir() / ("relmoe_model_load_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

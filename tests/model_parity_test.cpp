@@ -56,6 +56,9 @@ struct Case {
   double tol_numpy;      // against numpy_last_hidden
 };
 
+// Names the case in test output instead of gtest's byte dump.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
+
 class Parity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Parity, OnePromptAtATimeAndPaddedBatches) {

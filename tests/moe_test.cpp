@@ -5,6 +5,7 @@
 #include "moe/trainer.hpp"
 
 #include "base/error.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -161,7 +162,7 @@ TEST(ModelIo, SaveLoadGivesIdenticalScores) {
   auto config = small_config(relmoe::Routing::hard, relmoe::Fusion::concat);
   relmoe::MoeModel model(config);
   model->set_standardisation(1, torch::randn({6}), torch::rand({6}) + 0.5);
-  const auto dir = fs::temp_directory_path() / "relmoe_model_io";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_model_io";
   fs::remove_all(dir);
   relmoe::save_model(model, dir);
   auto loaded = relmoe::load_model(dir);

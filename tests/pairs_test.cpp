@@ -8,7 +8,7 @@
 namespace {
 
 std::filesystem::path write_file(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / name;
+  auto path = relmoe::test::scratch_dir() / name;
   std::ofstream(path) << text;
   return path;
 }
@@ -42,7 +42,7 @@ TEST(Pairs, RoundTripsThroughWriter) {
   std::vector<relmoe::Pair> pairs(2);
   pairs[0] = {"a1", "qc-de", "de", "rote schuhe", "Schuhe > Damen", "", 1.0f, std::nullopt, "synth"};
   pairs[1] = {"a2", "hd-en", "en", "drill", "Cordless drill", "18V", 0.0f, 2.33f, ""};
-  auto path = std::filesystem::temp_directory_path() / "relmoe_pairs_roundtrip.tsv";
+  auto path = relmoe::test::scratch_dir() / "relmoe_pairs_roundtrip.tsv";
   relmoe::write_pairs(path, pairs);
   auto back = relmoe::read_pairs(path);
   ASSERT_EQ(back.size(), 2u);

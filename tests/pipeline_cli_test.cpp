@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -64,7 +63,7 @@ int run(const std::vector<std::string>& args) {
 
 // Runs a shell command, returning its exit status and stderr.
 std::pair<int, std::string> shell(const std::string& command) {
-  const auto err = fs::temp_directory_path() / ("relmoe_pipe_err_" + std::to_string(::getpid()));
+  const auto err = relmoe::test::scratch_dir() / "relmoe_pipe_err";
   const int status = std::system((command + " 2> " + err.string() + " > /dev/null").c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, relmoe::test::read_text(err)};
 }

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "data/pair_formats.hpp"
 #include "pipeline/chunk_reader.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@
 namespace {
 
 std::filesystem::path write_file(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / name;
+  const auto path = relmoe::test::scratch_dir() / name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }

@@ -53,7 +53,7 @@ TEST(PromptTemplate, RejectsUnknownPlaceholdersAndStrayBraces) {
 }
 
 TEST(ExpertTextConfig, DefaultsWithoutRelmoeJson) {
-  const auto dir = std::filesystem::temp_directory_path() / "relmoe_expert_none";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_expert_none";
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / "relmoe.json");
   const auto config = relmoe::load_expert_text_config(dir);
@@ -63,7 +63,7 @@ TEST(ExpertTextConfig, DefaultsWithoutRelmoeJson) {
 }
 
 TEST(ExpertTextConfig, ReadsTemplateAndAnswers) {
-  const auto dir = std::filesystem::temp_directory_path() / "relmoe_expert_custom";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_expert_custom";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "relmoe.json")
       << R"({"prompt_template": "{market}|{query}|{item}", "answer_tokens": {"yes": " Yes", "no": " No"}, "other": 1})";

@@ -8,7 +8,7 @@
 namespace {
 
 std::filesystem::path write_file(const std::string& name, const std::string& bytes) {
-  auto path = std::filesystem::temp_directory_path() / name;
+  auto path = relmoe::test::scratch_dir() / name;
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }
@@ -145,7 +145,7 @@ TEST(Reader, ColumnMappingAndFormatErrors) {
 
 TEST(Reader, CliConvertsCsvToProjectTsv) {
   auto in = write_file("relmoe_convert.csv", "q,title,rel\n\"kasut, hitam\",Kasut Zento,1\n");
-  auto out = std::filesystem::temp_directory_path() / "relmoe_convert_out.tsv";
+  auto out = relmoe::test::scratch_dir() / "relmoe_convert_out.tsv";
   std::string cmd = relmoe::test::binary().string() + " data convert --in " + in.string() + " --out " +
                     out.string() + " --columns query=q,item=title,label=rel > /dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);

@@ -7,6 +7,7 @@
 #include "eval/report_html.hpp"
 #include "eval/svg.hpp"
 #include "eval/tsne.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 #include <libxml/parser.h>
@@ -258,7 +259,7 @@ Image screenshot(const std::string& html, const fs::path& dir, const std::string
 TEST(ReportHtml, ChartsRenderInHeadlessChromium) {
   if (!fs::exists("/usr/bin/chromium"))
     GTEST_SKIP() << "/usr/bin/chromium not installed (Debian package chromium; scripts/setup.sh installs it)";
-  const auto dir = fs::temp_directory_path() / "relmoe_report_html_test";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_report_html_test";
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto f = make_fixture();

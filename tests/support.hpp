@@ -39,10 +39,19 @@ inline CommandResult run_command(const std::string& command) {
 }
 
 // A temp directory of this test process's own: ctest -j runs tests as parallel processes.
+// Every test writes under it, so no two tests share a path; it is removed when the process exits.
 inline std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("relmoe-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
+  struct Scratch {
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("relmoe-test-" + std::to_string(::getpid()));
+    ~Scratch() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  };
+  static const Scratch scratch;
+  std::filesystem::create_directories(scratch.dir);
+  return scratch.dir;
 }
 
 }  // namespace relmoe::test

@@ -22,7 +22,7 @@ std::string slurp(const std::filesystem::path& path) {
 }
 
 std::filesystem::path fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / name;
+  auto dir = relmoe::test::scratch_dir() / name;
   std::filesystem::remove_all(dir);
   return dir;
 }

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace {
 
@@ -18,10 +17,7 @@ struct Run {
 };
 
 Run run_tokenize(const std::string& input, const std::string& arguments) {
-  // One file per test and process: ctest runs the tests of this file in parallel.
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto path = fs::temp_directory_path() /
-                    ("relmoe_tokenize_" + std::string(test->name()) + "_" + std::to_string(::getpid()) + ".jsonl");
+  const auto path = relmoe::test::scratch_dir() / "relmoe_tokenize_input.jsonl";
   std::ofstream(path, std::ios::binary) << input;
   const auto command = relmoe::test::binary().string() + " tokenize " + arguments + " < " + path.string() + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");

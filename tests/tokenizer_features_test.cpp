@@ -67,7 +67,7 @@ TEST(TokenizerFeatures, ByteLevelVocabularyIsLookedUpInItsOwnSpelling) {
 }
 
 TEST(TokenizerFeatures, TokenizerConfigAddsBosAndEos) {
-  const auto dir = std::filesystem::temp_directory_path() / "relmoe_tok_config";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_tok_config";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "tokenizer.json") << R"({
       "added_tokens": [{"id": 1, "content": "<s>", "special": true},

@@ -156,7 +156,7 @@ TEST(Tokenizer, SentencePieceModelMatchesSpmEncodeOnRealText) {
     auto tab1 = line.find('\t'), tab2 = line.find('\t', tab1 + 1);
     texts.push_back(line.substr(tab1 + 1, tab2 - tab1 - 1));
   }
-  const auto dir = fs::temp_directory_path() / "relmoe_spm_check";
+  const auto dir = relmoe::test::scratch_dir() / "relmoe_spm_check";
   fs::create_directories(dir);
   {
     std::ofstream input(dir / "input.txt");
@@ -214,7 +214,7 @@ std::string error_of(const std::function<void()>& action) {
 }
 
 fs::path write_temp(const std::string& name, const std::string& content) {
-  const auto path = fs::temp_directory_path() / name;
+  const auto path = relmoe::test::scratch_dir() / name;
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << content;
   return path;
@@ -232,7 +232,7 @@ TEST(Tokenizer, ErrorsNameTheFileAndField) {
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"vocab": {"a": "x"}, "merges": []}})", "m.json"); }), "m.json: model.vocab: id of 'a'"));
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"normalizer": {"type": "Lowercase"}, "model": {"vocab": {}, "merges": []}})", "m.json"); }), "m.json: normalizer.type: unsupported normalizer type 'Lowercase'"));
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"vocab": {}}})", "m.json"); }), "m.json: model: missing field 'merges'"));
-  const auto empty_dir = fs::temp_directory_path() / "relmoe_tok_errors/empty";
+  const auto empty_dir = relmoe::test::scratch_dir() / "relmoe_tok_errors/empty";
   fs::create_directories(empty_dir);
   EXPECT_TRUE(contains(error_of([&] { relmoe::load_tokenizer(empty_dir); }), "holds neither tokenizer.json nor tokenizer.model"));
   const auto bad_model = write_temp("relmoe_tok_errors/bad.model", std::string("\x0a\xff\xff\xff\xff", 5));

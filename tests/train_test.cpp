@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "eval/auc.hpp"
 #include "eval/report.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +33,7 @@ Synthetic make_synthetic(const std::string& name, std::int64_t per_split,
   torch::manual_seed(11);
   std::mt19937 rng(12);
   Synthetic s;
-  s.store = fs::temp_directory_path() / ("relmoe_train_" + name);
+  s.store = relmoe::test::scratch_dir() / ("relmoe_train_" + name);
   fs::remove_all(s.store);
   std::vector<std::string> ids;
   std::vector<std::vector<torch::Tensor>> rows;
@@ -53,7 +54,7 @@ Synthetic make_synthetic(const std::string& name, std::int64_t per_split,
     }
   const auto experts = rows[0].size();
   std::vector<relmoe::ExpertColumn> columns;
-  for (std::size_t e = 0; e < experts; ++e) columns.push_back({"e" + std::to_string(e), width, torch::kFloat32, false, 0});
+  for (std::size_t e = 0; e < experts; ++e) columns.push_back({"e" + std::to_string(e), width, torch::kFloat32, false, 0, ""});
   relmoe::FeatureStoreWriter writer(s.store, ids, columns);
   for (std::size_t e = 0; e < experts; ++e) {
     std::vector<torch::Tensor> latent;
