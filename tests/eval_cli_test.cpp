@@ -45,7 +45,7 @@ fs::path make_fixture() {
       score.push_back(y + static_cast<float>(i % 5));
     }
   relmoe::FeatureStoreWriter w(dir / "store", ids,
-                               {{"a", 4, torch::kFloat16, true, 0}, {"b", 4, torch::kFloat32, false, 0}});
+                               {{"a", 4, torch::kFloat16, true, 0, ""}, {"b", 4, torch::kFloat32, false, 0, ""}});
   w.append("a", torch::stack(a), torch::tensor(score));
   w.append("b", torch::stack(b));
   w.commit();

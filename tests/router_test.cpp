@@ -62,3 +62,24 @@ TEST(Router, OneLogitPerExpertAndMarketMatters) {
   ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{2, 4}));
   EXPECT_FALSE(torch::equal(logits[0], logits[1]));
 }
+
+// The router's own bag-mean backward against libtorch's EmbeddingBag (mean) on the same weights,
+// with repeated ids inside a bag and bags of different lengths.
+TEST(Router, TextGradientEqualsEmbeddingBag) {
+  torch::manual_seed(1);
+  relmoe::Router router(64, 2, 3, 8, 4, 16);
+  const auto ids = torch::tensor({5, 7, 5, 63, 0, 9, 9, 9, 12}, torch::kLong);
+  const auto offsets = torch::tensor({0, 3, 4}, torch::kLong);
+  const auto markets = torch::tensor({0, 1, 1}, torch::kLong);
+  const auto upstream = torch::randn({3, 3});
+  (router->forward(ids, offsets, markets) * upstream).sum().backward();
+
+  auto weight = router->text->weight.detach().clone().requires_grad_();
+  auto bag = std::get<0>(torch::embedding_bag(weight, ids, offsets, false, /*mode=mean*/ 1));
+  auto x = torch::cat({bag, router->market->forward(markets).detach()}, 1);
+  auto logits = router->out->forward(torch::relu(router->hidden->forward(x)));
+  (logits * upstream).sum().backward();
+  ASSERT_TRUE(router->text->weight.grad().defined());
+  EXPECT_GT(weight.grad().abs().sum().item<double>(), 0);
+  EXPECT_TRUE(torch::allclose(router->text->weight.grad(), weight.grad(), 1e-5, 1e-7));
+}

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/progress.hpp"
 #include "eval/auc.hpp"
+#include "moe/adam.hpp"
 #include "moe/dataset.hpp"
 
 #include <spdlog/spdlog.h>
@@ -49,17 +50,30 @@ MoeConfig complete_config(MoeConfig c, const FeatureStore& store, const std::vec
   return c;
 }
 
-// Mean and std of every hidden dimension over an evenly spaced sample of training rows.
+// Mean and std of every hidden dimension over an evenly spaced sample of training rows, read in
+// f32 chunks; sums of values shifted by the first chunk's mean, accumulated in f64, keep the
+// variance exact enough without converting the whole sample to f64.
 void fit_standardisation(MoeModel& model, const FeatureStore& store, const PairSet& set, std::int64_t max_rows) {
+  constexpr std::int64_t kChunk = 2048;
   const auto columns = store_columns(store, model->config);
   const auto n = std::min<std::int64_t>(max_rows, set.size());
   auto rows = torch::empty({n}, torch::kLong);
   auto* r = rows.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) r[i] = set.rows[static_cast<std::size_t>(i * set.size() / n)];
   for (std::size_t e = 0; e < columns.size(); ++e) {
-    const auto x = store.hidden(columns[e], rows).to(torch::kFloat64);
-    model->set_standardisation(static_cast<int>(e), x.mean(0).to(torch::kFloat32),
-                               x.std(0, /*unbiased=*/false).to(torch::kFloat32));
+    torch::Tensor shift, sum, sum_sq;
+    for (std::int64_t start = 0; start < n; start += kChunk) {
+      auto x = store.hidden(columns[e], rows.narrow(0, start, std::min(kChunk, n - start)));
+      if (!shift.defined()) shift = x.mean(0);
+      x.sub_(shift);
+      const auto s = x.sum(0).to(torch::kFloat64), sq = x.square().sum(0).to(torch::kFloat64);
+      sum = sum.defined() ? sum + s : s;
+      sum_sq = sum_sq.defined() ? sum_sq + sq : sq;
+    }
+    const auto mean = sum / static_cast<double>(n);
+    const auto var = (sum_sq / static_cast<double>(n) - mean.square()).clamp_min(0.0);
+    model->set_standardisation(static_cast<int>(e), (mean + shift.to(torch::kFloat64)).to(torch::kFloat32),
+                               var.sqrt().to(torch::kFloat32));
   }
 }
 
@@ -113,7 +127,7 @@ std::vector<std::int64_t> pseudo_labels(const MoeConfig& config, const FeatureSt
 // Pseudo-label routing, stage 2: fit the router to the labels as a classifier, then freeze it.
 void fit_router(MoeModel& model, const PairSet& set, const std::vector<std::int64_t>& targets,
                 const TrainOptions& options) {
-  torch::optim::Adam opt(model->router->parameters(), torch::optim::AdamOptions(options.router_lr));
+  FusedAdam opt(model->router->parameters(), options.router_lr);
   std::mt19937_64 rng(options.seed ^ 0x5eedull);
   std::optional<Progress> bar;
   if (options.progress)
@@ -214,7 +228,7 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   std::vector<torch::Tensor> trainable;
   for (auto& p : model->parameters())
     if (p.requires_grad()) trainable.push_back(p);
-  torch::optim::Adam opt(trainable, torch::optim::AdamOptions(options.lr));
+  FusedAdam opt(trainable, options.lr);
   std::mt19937_64 rng(options.seed);
   const auto steps_per_epoch = static_cast<std::size_t>((train_set.size() + options.batch - 1) / options.batch);
   std::optional<Progress> bar;

@@ -1,6 +1,6 @@
 #pragma once
 // Trains an MoE model on frozen expert features: BCE + lambda * load balancing (hard routing)
-// + entropy (soft routing), Adam, early stopping on dev AUC, deterministic given the seed.
+// + entropy (soft routing), Adam (moe/adam), early stopping on dev AUC, deterministic given the seed.
 // Pseudo-label routing trains per-expert probes, labels each training pair with the expert of
 // lowest probe loss, fits the router to those labels, freezes it and then trains the fusion.
 // Rule routing without a given table picks the best single expert per market on dev.
