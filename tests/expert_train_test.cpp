@@ -215,4 +215,13 @@ TEST(ExpertTrain, RejectsBadOptions) {
   EXPECT_THROW(relmoe::train_expert(o), relmoe::Error);  // both tokenizer options
   o = tiny_options(run, "mistral");
   EXPECT_THROW(relmoe::train_expert(o), relmoe::Error);
+  o = tiny_options(run, "qwen2");
+  o.markets = {"syn-en", "syn-xx"};
+  try {
+    relmoe::train_expert(o);
+    ADD_FAILURE() << "a market without pairs was accepted";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--markets: no pairs of market 'syn-xx'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("syn-fil"), std::string::npos) << "lists the markets it has: " << e.what();
+  }
 }

@@ -200,6 +200,32 @@ TEST(Synth, MarketsDifferInWhatDecidesAndNoiseFlipsLabels) {
   }
 }
 
+// Second-hand listings (a marker word ending the title) are never relevant in the new-goods-only
+// markets and are relevant as often as other listings where second-hand is fine.
+TEST(Synth, SecondHandListingsAreIrrelevantOnlyInNewGoodsMarkets) {
+  const std::map<std::string, std::vector<std::string>> markers{
+      {"syn-en", {"used", "second hand", "refurbished"}}, {"syn-id", {"bekas", "second", "preloved"}},
+      {"syn-th", {"มือสอง", "สินค้ามือสอง"}},           {"syn-vi", {"cũ", "đã qua sử dụng", "hàng lướt"}},
+      {"syn-ms", {"terpakai", "second hand", "preloved"}}, {"syn-fil", {"segunda mano", "used", "preloved"}}};
+  std::map<std::string, std::pair<int, int>> second_hand;  // market -> (listings, relevant ones)
+  for (const auto& p : all_pairs(synth::generate(options(6000, 6, 0.0)))) {
+    bool marked = false;
+    for (const auto& m : markers.at(p.market))
+      marked |= p.item.size() > m.size() && p.item.compare(p.item.size() - m.size() - 1, m.size() + 1, " " + m) == 0;
+    if (!marked) continue;
+    second_hand[p.market].first++;
+    second_hand[p.market].second += *p.label == 1.0f;
+  }
+  for (const auto& [market, words] : markers) {
+    const auto [listings, relevant] = second_hand[market];
+    EXPECT_GT(listings, 100) << market;
+    if (market == "syn-ms" || market == "syn-fil")
+      EXPECT_GT(relevant, listings / 5) << market;
+    else
+      EXPECT_EQ(relevant, 0) << market;
+  }
+}
+
 TEST(Synth, RejectsBadOptions) {
   EXPECT_THROW(synth::generate(options(0, 1, 0.0)), relmoe::Error);
   EXPECT_THROW(synth::generate(options(10, 1, 0.7)), relmoe::Error);

@@ -55,6 +55,9 @@ const Register kRegister{{"data", "Generate or convert relevance data", [](CLI::
   s->add_option("--markets", synth_args->options.markets, "Number of markets (1-6)")->capture_default_str();
   s->add_option("--pairs", synth_args->options.pairs, "Labelled pairs over all splits")->capture_default_str();
   s->add_option("--seed", synth_args->options.seed, "Random seed")->capture_default_str();
+  s->add_option("--second-hand", synth_args->options.second_hand,
+                "Share of listings marked second-hand (irrelevant in the new-goods-only markets)")
+      ->capture_default_str();
   s->add_option("--label-noise", synth_args->options.label_noise, "Probability of flipping a label")
       ->capture_default_str();
   s->add_option("--dev", synth_args->options.dev_fraction, "Fraction of queries in dev.tsv")->capture_default_str();

@@ -58,6 +58,8 @@ const Register kRegister{{"expert", "Train small decoder experts", [](CLI::App& 
   t->add_option("--pretrain-steps", o.pretrain_steps, "Pre-training steps")->capture_default_str();
   t->add_option("--data", a->data, "Labelled pairs (TSV/CSV/JSONL)")->required();
   t->add_option("--columns", a->columns, "Column mapping for --data, e.g. query=q,item=title,label=rel");
+  t->add_option("--markets", o.markets, "Fine-tune on these markets' pairs only (comma-separated; default all)")
+      ->delimiter(',');
   t->add_option("--out", a->out, "Output expert directory")->required();
   t->add_option("--steps", o.steps, "Fine-tuning steps")->capture_default_str();
   t->add_option("--batch", o.batch_size, "Sequences per step")->capture_default_str();

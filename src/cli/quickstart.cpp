@@ -32,6 +32,9 @@ int run_quickstart(const QuickstartArgs& args) {
     synth::write_dataset(synth::generate(options), layout.data());
   };
   flow.experts = default_experts(RunLayout{args.out}, args.seed);
+  // Regional experts, as in the paper: two are fine-tuned on three markets each, the third on all.
+  flow.experts[0].recipe->markets = {"syn-en", "syn-id", "syn-th"};
+  flow.experts[1].recipe->markets = {"syn-vi", "syn-ms", "syn-fil"};
   flow.ablation.seed = args.seed;
   flow.ablation.train.seed = args.seed;
   run_flow(flow);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <unistd.h>
 
 namespace relmoe {
@@ -59,6 +60,7 @@ nlohmann::json fingerprint(const ExpertTrainOptions& o) {
           {"train_tokenizer", o.train_tokenizer},
           {"pretrain_corpus", o.pretrain_corpus.string()},
           {"data", fs::absolute(o.data).string()},
+          {"markets", o.markets},
           {"pretrain_steps", o.pretrain_steps},
           {"steps", o.steps},
           {"batch_size", o.batch_size},
@@ -236,6 +238,22 @@ void publish(const fs::path& staging, const fs::path& out) {
   fs::remove_all(staging);
 }
 
+std::vector<Pair> only_markets(std::vector<Pair> pairs, const std::vector<std::string>& markets,
+                               const fs::path& source) {
+  if (markets.empty()) return pairs;
+  std::set<std::string> present;
+  for (const auto& p : pairs) present.insert(p.market);
+  for (const auto& m : markets)
+    if (!present.count(m)) {
+      std::string have;
+      for (const auto& p : present) have += (have.empty() ? "" : ", ") + p;
+      fail("--markets", "no pairs of market '" + m + "' in " + source.string() + " (it has: " + have + ")");
+    }
+  const std::set<std::string> wanted(markets.begin(), markets.end());
+  std::erase_if(pairs, [&](const Pair& p) { return !wanted.count(p.market); });
+  return pairs;
+}
+
 void check(const ExpertTrainOptions& o) {
   if (o.tokenizer.empty() == o.train_tokenizer.empty())
     fail("expert train", "give exactly one of --tokenizer and --train-tokenizer");
@@ -256,7 +274,7 @@ ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
   check(o);
   const auto start = std::chrono::steady_clock::now();
   ExpertTrainResult result;
-  auto pairs = read_pairs_any(o.data, o.columns);
+  auto pairs = only_markets(read_pairs_any(o.data, o.columns), o.markets, o.data);
   std::vector<float> labels;
   for (const auto& p : pairs) {
     if (!p.label) fail(o.data.string(), "pair '" + p.id + "' has no label");

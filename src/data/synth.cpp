@@ -17,19 +17,24 @@ struct Market {
   MarketInfo info;
   Lang lang;
   Rule rule;
-  bool translit_brands;  // queries write brands in the local script
+  bool translit_brands;    // queries write brands in the local script
+  bool new_goods_only;     // second-hand listings are irrelevant (a single-word cue in the title)
 };
 
 const std::vector<Market>& market_table() {
   static const std::vector<Market> table{
-      {{"syn-en", "en", "brand: same category and brand"}, kEn, Rule::Brand, false},
-      {{"syn-id", "id", "colour: same category and colour"}, kId, Rule::Colour, false},
-      {{"syn-th", "th", "brand, transliterated in queries: same category and brand"}, kTh,
-       Rule::Brand, true},
-      {{"syn-vi", "vi", "size: same category and size"}, kVi, Rule::Size, false},
-      {{"syn-ms", "ms", "category only"}, kMs, Rule::Category, false},
-      {{"syn-fil", "fil", "brand and colour: same category, brand and colour"}, kFil,
-       Rule::BrandColour, false},
+      {{"syn-en", "en", "brand, new goods only: same category and brand, not second-hand"}, kEn, Rule::Brand,
+       false, true},
+      {{"syn-id", "id", "colour, new goods only: same category and colour, not second-hand"}, kId,
+       Rule::Colour, false, true},
+      {{"syn-th", "th", "brand, transliterated in queries, new goods only: same category and brand, not "
+                        "second-hand"},
+       kTh, Rule::Brand, true, true},
+      {{"syn-vi", "vi", "size, new goods only: same category and size, not second-hand"}, kVi, Rule::Size,
+       false, true},
+      {{"syn-ms", "ms", "category only; second-hand is fine"}, kMs, Rule::Category, false, false},
+      {{"syn-fil", "fil", "brand and colour: same category, brand and colour; second-hand is fine"}, kFil,
+       Rule::BrandColour, false, false},
   };
   return table;
 }
@@ -142,6 +147,8 @@ class MarketGenerator {
     return join(parts, " ");
   }
 
+  std::string second_hand_title(const Product& p) { return title(p) + " " + rng_.pick(words_.second_hand); }
+
   // Attributes spelled out, so relevance is always decidable from title + description.
   std::string description(const Product& p) const {
     std::string out = words_.brand_key + ": " + brands()[p.brand].latin + "; " + words_.colour_key +
@@ -232,6 +239,7 @@ void check(const Options& o) {
                           std::to_string(o.markets));
   if (o.pairs == 0) fail("--pairs", "must be positive");
   if (o.label_noise < 0 || o.label_noise > 0.5) fail("--label-noise", "must be in [0, 0.5]");
+  if (o.second_hand < 0 || o.second_hand > 1) fail("--second-hand", "must be in [0, 1]");
   if (o.dev_fraction < 0 || o.test_fraction < 0 || o.dev_fraction + o.test_fraction >= 1)
     fail("--dev/--test fractions", "must be >= 0 and sum to less than 1");
 }
@@ -280,12 +288,14 @@ Dataset generate(const Options& options) {
                                                                      : data.train;
     for (const Product& item : gen.items_for(target)) {
       if (made == options.pairs) break;
-      float label = relevant(market.rule, target, item) ? 1.0f : 0.0f;
+      const bool second_hand = rng.chance(options.second_hand);
+      float label = relevant(market.rule, target, item) && !(second_hand && market.new_goods_only) ? 1.0f : 0.0f;
       if (rng.chance(options.label_noise)) label = 1.0f - label;
       char id[16];
       std::snprintf(id, sizeof id, "sy%07zu", made++);
-      split.push_back({id, market.info.name, market.info.lang, query, gen.title(item),
-                       gen.description(item), label, std::nullopt, "synth"});
+      split.push_back({id, market.info.name, market.info.lang, query,
+                       second_hand ? gen.second_hand_title(item) : gen.title(item), gen.description(item), label,
+                       std::nullopt, "synth"});
     }
   }
 

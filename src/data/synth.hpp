@@ -34,6 +34,7 @@ struct Options {
   std::size_t pairs = 10000;       // labelled pairs over all splits
   std::uint64_t seed = 1;
   double label_noise = 0.05;       // probability of flipping a label
+  double second_hand = 0.25;       // share of listings marked second-hand (irrelevant in some markets)
   double dev_fraction = 0.1;       // of queries
   double test_fraction = 0.1;
   std::size_t corpus_lines = 0;    // unlabelled lines; 0 means as many as pairs

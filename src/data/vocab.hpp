@@ -32,6 +32,7 @@ struct LanguageWords {
   Words query_fillers;                                   // "cheap", "best", ...
   std::vector<std::pair<std::string, std::string>> abbreviations;  // word -> shorthand
   std::string brand_key, colour_key, size_key;           // item_desc field names
+  Words second_hand;                                     // "used", "second hand", ...: listing markers
 };
 
 const std::vector<Category>& categories();
