@@ -13,7 +13,7 @@ namespace {
 
 struct QuickstartArgs {
   std::string out = "runs/quickstart";
-  std::size_t pairs = 6000;
+  std::size_t pairs = 12000;
   std::uint64_t seed = 1;
   int threads = 0;
 };
