@@ -104,3 +104,16 @@ TEST(ExpertTextConfig, ResolvesAnswersToSingleTokens) {
   EXPECT_EQ(gemma_ids->yes, gemma->token_to_id("▁yes"));
   EXPECT_EQ(gemma_ids->no, gemma->token_to_id("▁no"));
 }
+
+// Llama 2's tokenizer.model adds a dummy prefix, so " yes" is "▁" + "▁yes"; the answer token is
+// "▁yes" (id 4874; "▁no" is 694, as spm_export_vocab lists them).
+TEST(ExpertTextConfig, ResolvesDummyPrefixAnswersToTheWordPiece) {
+  RELMOE_REQUIRE_SHARED("tokenizers/llama2-spm/tokenizer.model");
+  const auto llama2 = relmoe::load_tokenizer(relmoe::test::shared_dir() / "tokenizers/llama2-spm/tokenizer.model");
+  ASSERT_EQ(llama2->encode(" yes", false).size(), 2u);
+  const auto ids = relmoe::resolve_answer_tokens({}, *llama2);
+  ASSERT_TRUE(ids.has_value());
+  EXPECT_EQ(ids->yes, 4874);
+  EXPECT_EQ(ids->no, 694);
+  EXPECT_FALSE(relmoe::resolve_answer_tokens({" yes", " certainly not"}, *llama2).has_value());
+}

@@ -31,7 +31,9 @@ struct AnswerTokenIds {
   TokenId yes, no;
 };
 
-// The ids the answer strings encode to; nullopt unless each is exactly one token.
+// The token each answer string continues a prompt with: the answer's single token, or the one
+// token it adds after "Answer:" (SentencePiece's dummy prefix makes " yes" alone "▁" + "▁yes");
+// nullopt when an answer is several tokens.
 std::optional<AnswerTokenIds> resolve_answer_tokens(const AnswerTokens& answers, const Tokenizer& tokenizer);
 
 }  // namespace relmoe
