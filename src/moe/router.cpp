@@ -24,20 +24,21 @@ void add_rows(torch::Tensor& to, const torch::Tensor& ids, const torch::Tensor& 
 struct BagMean : torch::autograd::Function<BagMean> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
                                const torch::Tensor& ids, const torch::Tensor& offsets) {
-    const auto bags = offsets.size(0);
-    const auto ends = torch::cat({offsets.narrow(0, 1, bags - 1), torch::full({1}, ids.size(0), offsets.options())});
-    const auto lengths = ends - offsets;
-    ctx->save_for_backward({ids, torch::repeat_interleave(lengths), lengths});
+    ctx->save_for_backward({ids, offsets});
     ctx->saved_data["rows"] = weight.size(0);
     return std::get<0>(torch::embedding_bag(weight, ids, offsets, /*scale_grad_by_freq=*/false, /*mode=mean*/ 1));
   }
 
+  // Bag sizes and each id's bag are derived here, so inference pays nothing for them.
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const auto& ids = saved[0];
-    const auto& bag_of_id = saved[1];
-    const auto& lengths = saved[2];
+    const auto& offsets = saved[1];
+    const auto ends =
+        torch::cat({offsets.narrow(0, 1, offsets.size(0) - 1), torch::full({1}, ids.size(0), offsets.options())});
+    const auto lengths = ends - offsets;
+    const auto bag_of_id = torch::repeat_interleave(lengths);
     const auto per_bag = grads[0] / lengths.clamp_min(1).unsqueeze(1).to(grads[0].scalar_type());
     auto grad_weight = torch::zeros({ctx->saved_data["rows"].toInt(), grads[0].size(1)}, grads[0].options());
     if (grad_weight.is_cpu() && grad_weight.scalar_type() == torch::kFloat32)
