@@ -59,7 +59,9 @@ std::vector<float> reference_scores(const TinyMoe& moe, const std::vector<relmoe
     std::tie(batch.ids, batch.offsets) = bags.gather({0});
     batch.markets = torch::tensor({model->config.market_index(p.market)}, torch::kLong);
     const relmoe::HiddenFetch fetch = [&](int e, const torch::Tensor&) {
-      const auto ids = relmoe::encode_prompt(experts[e], moe.experts[e].name, p, relmoe::render_prompt(experts[e], p));
+      std::int64_t truncated = 0;
+      const auto ids = relmoe::encode_prompt(experts[e], moe.experts[e].name, p, relmoe::render_prompt(experts[e], p),
+                                             4096, truncated);
       return experts[e].hidden({ids}).last_hidden.to(torch::kFloat16).to(torch::kFloat32);
     };
     out.push_back(model->forward(batch, fetch, false).logits.item<float>());

@@ -177,6 +177,10 @@ TEST(TrainBehaviour, DeterministicGivenSeedAndBadInputsAreClearErrors) {
                 .find("--k"),
             std::string::npos);
   EXPECT_NE(error_of([&] { relmoe::train_model(c, store, {}, s.dev, o); }).find("no pairs"), std::string::npos);
+  auto one_class = s.train;
+  for (auto& p : one_class) p.label = 1.0f;
+  EXPECT_NE(error_of([&] { relmoe::train_model(c, store, one_class, s.dev, o); }).find("needs both classes"),
+            std::string::npos);
 }
 
 TEST(TrainBehaviour, PseudoAndRuleRoutingPickTheInformativeExpert) {

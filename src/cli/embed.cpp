@@ -14,6 +14,7 @@ struct EmbedArgs {
   std::vector<std::string> experts;
   std::string data, out, columns, dtype = "f32", store_dtype = "f16", device = "cpu";
   int batch = 16, threads = 0;
+  bool allow_unused = false;
 };
 
 Register embed_command{{"embed", "Extract last-token hidden states of every pair for each expert into a feature store",
@@ -28,10 +29,12 @@ Register embed_command{{"embed", "Extract last-token hidden states of every pair
     sub.add_option("--batch", args->batch, "sequences per forward");
     sub.add_option("--device", args->device, "cpu, cuda, cuda:N or auto");
     sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)");
+    sub.add_flag("--allow-unused-tensors", args->allow_unused, "load checkpoints with tensors config.json does not use");
     return [args] {
       set_threads(args->threads);
       EmbedOptions options;
       options.batch = args->batch;
+      options.allow_unused_tensors = args->allow_unused;
       options.run_dtype = parse_dtype(args->dtype);
       options.store_dtype = parse_dtype(args->store_dtype);
       if (options.store_dtype == torch::kBFloat16) fail("--store-dtype", "must be f16 or f32");

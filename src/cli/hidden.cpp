@@ -4,9 +4,12 @@
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
 #include "models/expert.hpp"
+#include "pipeline/bucketing.hpp"
 #include "runtime/compute.hpp"
+#include "text/truncation.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <iostream>
@@ -17,7 +20,8 @@ namespace {
 struct Options {
   std::string model, dtype = "f32", device = "auto";
   int batch = 16, threads = 0;
-  bool pre_norm = false;
+  std::int64_t token_budget = BatchPlanOptions{}.token_budget;
+  bool pre_norm = false, allow_unused = false;
 };
 
 std::vector<TokenId> ids_of_line(const std::string& line, const std::string& where,
@@ -52,8 +56,10 @@ void append_float(std::string& out, float value) {
 }
 
 void write_batch(const Expert& expert, const std::vector<std::vector<TokenId>>& batch,
-                 bool pre_norm) {
+                 const std::vector<std::size_t>& lines, bool pre_norm) {
   auto out = expert.hidden(batch, pre_norm);
+  if (const auto bad = first_non_finite_row(out); bad >= 0)
+    fail("stdin:" + std::to_string(lines[bad]), "the model produced a non-finite hidden state or score");
   auto hidden = out.last_hidden.cpu().contiguous();
   auto score = out.score.defined() ? out.score.cpu().contiguous() : torch::Tensor();
   const auto width = hidden.size(1);
@@ -77,19 +83,39 @@ void write_batch(const Expert& expert, const std::vector<std::vector<TokenId>>& 
 
 int run(const Options& o) {
   if (o.batch <= 0) fail("--batch", "must be positive");
+  if (o.token_budget <= 0) fail("--token-budget", "must be positive");
   set_threads(o.threads);
-  const auto expert = Expert::load(o.model, {parse_dtype(o.dtype), parse_device(o.device)});
+  const auto expert =
+      Expert::load(o.model, {parse_dtype(o.dtype), parse_device(o.device), o.allow_unused});
+  const auto limit = static_cast<std::size_t>(max_prompt_tokens(expert.model().config(), o.token_budget));
   std::ios::sync_with_stdio(false);
   std::vector<std::vector<TokenId>> batch;
+  std::vector<std::size_t> lines;
+  std::int64_t truncated = 0;
   std::string line;
+  std::size_t longest = 0;
+  auto flush = [&] {
+    if (!batch.empty()) write_batch(expert, batch, lines, o.pre_norm);
+    batch.clear();
+    lines.clear();
+    longest = 0;
+  };
   for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
-    batch.push_back(ids_of_line(line, "stdin:" + std::to_string(number), expert));
-    if (batch.size() == static_cast<std::size_t>(o.batch)) {
-      write_batch(expert, batch, o.pre_norm);
-      batch.clear();
-    }
+    auto ids = ids_of_line(line, "stdin:" + std::to_string(number), expert);
+    truncated += truncate_prompt(ids, limit);
+    // A batch holds at most --batch lines and --token-budget padded tokens.
+    const std::size_t grown = std::max(longest, ids.size());
+    if (batch.size() == static_cast<std::size_t>(o.batch) ||
+        grown * (batch.size() + 1) > static_cast<std::size_t>(o.token_budget))
+      flush();
+    longest = std::max(longest, ids.size());
+    batch.push_back(std::move(ids));
+    lines.push_back(number);
   }
-  if (!batch.empty()) write_batch(expert, batch, o.pre_norm);
+  flush();
+  if (truncated > 0)
+    spdlog::warn("{} inputs were longer than {} tokens and lost their middle (kept the first {} and the last {})",
+                 truncated, limit, limit - std::min(limit, kPromptTailTokens), std::min(limit, kPromptTailTokens));
   return std::cout ? 0 : 1;
 }
 
@@ -104,6 +130,10 @@ const Register registration{{
       sub.add_option("--batch", o->batch, "lines per forward pass")->capture_default_str();
       sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
       sub.add_flag("--pre-norm", o->pre_norm, "hidden state before the final norm");
+      sub.add_option("--token-budget", o->token_budget,
+                     "padded tokens per batch and longest input (also capped by the model's positions); longer inputs lose their middle")
+          ->capture_default_str();
+      sub.add_flag("--allow-unused-tensors", o->allow_unused, "load a checkpoint with tensors config.json does not use");
       sub.add_option("--device", o->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
       return [o] { return run(*o); };
     }}};

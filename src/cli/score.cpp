@@ -15,7 +15,8 @@ struct ScoreArgs {
   std::vector<std::string> experts;
   std::int64_t token_budget = 4096, max_batch = 256, chunk = 2048;
   int threads = 0, in_flight = 2;
-  bool resume = false, skip_bad = false, with_experts = false, no_bucketing = false, quiet = false;
+  bool resume = false, restart = false, skip_bad = false, with_experts = false, no_bucketing = false, quiet = false;
+  bool allow_unused = false;
 };
 
 std::vector<torch::Device> parse_devices(const std::string& spec) {
@@ -43,6 +44,8 @@ int run(const ScoreArgs& a) {
   job.output = shard_output_path(a.output, o.shard);
   o.mode = parse_lane_mode(a.mode);
   o.batching = {a.token_budget, a.max_batch, !a.no_bucketing};
+  check_batch_plan(o.batching);
+  if (a.resume && a.restart) fail("--restart", "cannot be combined with --resume");
   o.chunk = a.chunk;
   o.in_flight = std::max(1, a.in_flight);
   o.threads = a.threads;
@@ -52,6 +55,8 @@ int run(const ScoreArgs& a) {
   o.devices = parse_devices(a.device);
   o.cache = a.cache;
   o.resume = a.resume;
+  o.restart = a.restart;
+  o.allow_unused_tensors = a.allow_unused;
   o.skip_bad = a.skip_bad;
   o.with_experts = a.with_experts;
   o.progress = !a.quiet;
@@ -80,6 +85,8 @@ const Register reg{{"score", "Score a pairs file with a trained MoE: bulk routin
     app.add_option("--format", a->format, "auto, tsv, csv or jsonl")->capture_default_str();
     app.add_option("--shard", a->shard, "I/N, or auto (Open MPI rank, Slurm task or array index)");
     app.add_flag("--resume", a->resume, "continue an interrupted run from its last committed chunk");
+    app.add_flag("--restart", a->restart, "discard an earlier run's output, manifest and rejects here and start over");
+    app.add_flag("--allow-unused-tensors", a->allow_unused, "load expert checkpoints with tensors config.json does not use");
     app.add_option("--mode", a->mode, "parallel (expert lanes concurrently) or serial (one expert at a time)")
         ->capture_default_str();
     app.add_option("--token-budget", a->token_budget, "padded tokens per micro-batch")->capture_default_str();

@@ -1,6 +1,7 @@
 #include "data/expert_trainer.hpp"
 
 #include "base/error.hpp"
+#include "text/truncation.hpp"
 #include "base/progress.hpp"
 #include "data/expert_recipe.hpp"
 #include "data/rng.hpp"
@@ -23,7 +24,6 @@ namespace fs = std::filesystem;
 using Sequences = std::vector<std::vector<TokenId>>;
 
 constexpr long kMaxCorpusLines = 200000;
-constexpr std::size_t kTailTokens = 8;  // kept at the end of a truncated prompt ("| relevant:")
 
 void write_text(const fs::path& path, const std::string& text) {
   auto tmp = path;
@@ -108,7 +108,7 @@ std::array<std::int64_t, 2> answer_ids(const Tokenizer& tokenizer, const fs::pat
   return {ids->yes, ids->no};
 }
 
-// Prompt ids; prompts over `max_tokens` keep their head and their last kTailTokens ids.
+// Prompt ids; prompts over `max_tokens` are cut as scoring cuts them (text/truncation.hpp).
 Sequences encode_prompts(const Tokenizer& tokenizer, const std::vector<Pair>& pairs, int max_tokens,
                          long& truncated) {
   const PromptTemplate prompt(kExpertPromptTemplate);
@@ -116,10 +116,7 @@ Sequences encode_prompts(const Tokenizer& tokenizer, const std::vector<Pair>& pa
   out.reserve(pairs.size());
   for (const auto& p : pairs) {
     auto ids = tokenizer.encode(prompt.render({p.query, p.market, p.item, p.item_desc}), true);
-    if (ids.size() > static_cast<std::size_t>(max_tokens)) {
-      ++truncated;
-      ids.erase(ids.begin() + (max_tokens - static_cast<long>(kTailTokens)), ids.end() - kTailTokens);
-    }
+    truncated += truncate_prompt(ids, static_cast<std::size_t>(max_tokens));
     out.push_back(std::move(ids));
   }
   return out;
@@ -260,7 +257,7 @@ void check(const ExpertTrainOptions& o) {
   if (o.steps <= 0) fail("--steps", "must be positive");
   if (o.pretrain_steps < 0) fail("--pretrain-steps", "must be >= 0");
   if (o.batch_size <= 0) fail("--batch", "must be positive");
-  if (o.max_tokens < 2 * static_cast<int>(kTailTokens)) fail("--max-tokens", "must be at least 16");
+  if (o.max_tokens < 2 * static_cast<int>(kPromptTailTokens)) fail("--max-tokens", "must be at least 16");
   if (o.checkpoint_every <= 0) fail("--checkpoint-every", "must be positive");
   if (!(o.lr > 0)) fail("--lr", "must be positive");
   expert_config(o.arch, o.size, 256, o.max_tokens);  // rejects an unknown --arch / --size early

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <unordered_map>
 
@@ -118,6 +119,21 @@ std::vector<std::string> Checkpoint::names() const {
   std::sort(names.begin(), names.end());
   return names;
 }
+
+std::string Checkpoint::stored_name(const std::string& name) const {
+  if (impl_->where.count(name)) return name;
+  auto alias = impl_->aliases.find(name);
+  return alias != impl_->aliases.end() && impl_->where.count(alias->second) ? alias->second : std::string();
+}
+
+std::vector<std::string> Checkpoint::stored_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : impl_->where) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+const std::string& Checkpoint::source() const { return impl_->source; }
 
 std::vector<std::int64_t> Checkpoint::shape(const std::string& name) const {
   auto loc = impl_->find(name);

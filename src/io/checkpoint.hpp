@@ -20,6 +20,12 @@ class Checkpoint {
   bool contains(const std::string& name) const;
   std::vector<std::string> names() const;
   std::vector<std::int64_t> shape(const std::string& name) const;
+  // The name under which `name` is stored (itself, or its alias target); "" when missing.
+  std::string stored_name(const std::string& name) const;
+  // The names physically stored in the shards (aliases excluded), sorted.
+  std::vector<std::string> stored_names() const;
+  // The directory or file opened, for messages.
+  const std::string& source() const;
 
   // The tensor converted to `dtype` on `device`. When no conversion or copy is needed
   // (same dtype, CPU) the tensor aliases the mapped file: no copy, pages load on demand.

@@ -12,7 +12,8 @@ Expert::Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const T
 
 Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& options) {
   auto config = load_model_config(dir);
-  auto weights = load_weights(Checkpoint::open(dir), config, options.dtype, options.device);
+  auto weights = load_weights(Checkpoint::open(dir), config, options.dtype, options.device,
+                              options.allow_unused_tensors);
   if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
   auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));
   std::shared_ptr<const Tokenizer> tokenizer;
@@ -20,6 +21,13 @@ Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& optio
       std::filesystem::exists(dir / "tokenizer.model"))
     tokenizer = load_tokenizer(dir);
   return Expert(std::move(model), std::move(tokenizer), load_expert_text_config(dir));
+}
+
+std::int64_t first_non_finite_row(const ExpertOutput& output) {
+  auto bad = torch::isfinite(output.last_hidden).all(1).logical_not();
+  if (output.score.defined()) bad |= torch::isfinite(output.score).logical_not();
+  const auto rows = bad.nonzero();
+  return rows.numel() > 0 ? rows[0][0].item<std::int64_t>() : -1;
 }
 
 ExpertOutput Expert::hidden(const std::vector<std::vector<TokenId>>& ids, bool pre_norm) const {

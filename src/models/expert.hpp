@@ -17,12 +17,17 @@ namespace relmoe {
 struct ExpertOptions {
   torch::ScalarType dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
+  bool allow_unused_tensors = false;  // load a checkpoint holding tensors the config does not use
 };
 
 struct ExpertOutput {
   torch::Tensor last_hidden;  // [B, hidden] float32 on the expert's device
   torch::Tensor score;        // [B] logit(yes) - logit(no); undefined without answer tokens
 };
+
+// The first row of `output` whose hidden state or score is not finite (NaN, inf), or -1.
+// Callers turn it into an error naming their row: a non-finite value is never written out.
+std::int64_t first_non_finite_row(const ExpertOutput& output);
 
 class Expert {
  public:

@@ -3,6 +3,8 @@
 #include "base/error.hpp"
 #include "models/family.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 
 namespace relmoe {
@@ -30,12 +32,19 @@ class Fields {
     if (!j_[name].is_number()) bad(name, "must be a number, got " + j_[name].dump());
     return j_[name].get<double>();
   }
+  // A number that must be finite and > 0 (epsilons, scales, frequencies): a zero or negative
+  // one would turn every hidden state into NaN without an error.
+  double positive_number_or(const std::string& name, double fallback) const {
+    const double v = number_or(name, fallback);
+    if (!(v > 0) || !std::isfinite(v)) bad(name, "must be a positive number, got " + j_[name].dump());
+    return v;
+  }
   // Absent -> fallback; explicit null -> nullopt (e.g. Gemma2 softcaps switched off).
-  std::optional<double> optional_number(const std::string& name,
-                                        std::optional<double> fallback) const {
+  std::optional<double> optional_positive_number(const std::string& name,
+                                                 std::optional<double> fallback) const {
     if (!j_.contains(name)) return fallback;
     if (j_[name].is_null()) return std::nullopt;
-    return number_or(name, 0);
+    return positive_number_or(name, 0);
   }
   bool bool_or(const std::string& name, bool fallback) const {
     if (!has(name)) return fallback;
@@ -82,10 +91,11 @@ std::optional<RopeScaling> parse_rope_scaling(const json& j, const std::string& 
     f.bad(f.has("rope_type") ? "rope_type" : "type",
           "'" + r.type + "' is not supported (supported: linear, llama3)");
   if (!f.has("factor")) f.bad("factor", "is missing");
-  r.factor = f.number_or("factor", 1.0);
+  r.factor = f.positive_number_or("factor", 1.0);
   if (r.type == "llama3") {
-    r.low_freq_factor = f.number_or("low_freq_factor", r.low_freq_factor);
-    r.high_freq_factor = f.number_or("high_freq_factor", r.high_freq_factor);
+    r.low_freq_factor = f.positive_number_or("low_freq_factor", r.low_freq_factor);
+    r.high_freq_factor = f.positive_number_or("high_freq_factor", r.high_freq_factor);
+    if (r.high_freq_factor <= r.low_freq_factor) f.bad("high_freq_factor", "must exceed low_freq_factor");
     r.original_max_position_embeddings =
         f.positive_int_or("original_max_position_embeddings", r.original_max_position_embeddings);
   }
@@ -116,8 +126,8 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
     f.bad("head_dim", "is missing and hidden_size is not a multiple of num_attention_heads");
   c.head_dim = f.positive_int_or("head_dim", c.hidden_size / c.num_attention_heads);
   if (c.head_dim % 2 != 0) f.bad("head_dim", "must be even for rotary embeddings");
-  c.rope_theta = f.number_or("rope_theta", c.rope_theta);
-  c.rms_norm_eps = f.number_or("rms_norm_eps", c.rms_norm_eps);
+  c.rope_theta = f.positive_number_or("rope_theta", c.rope_theta);
+  c.rms_norm_eps = f.positive_number_or("rms_norm_eps", c.rms_norm_eps);
   c.tie_word_embeddings = f.bool_or("tie_word_embeddings", family->default_tie_embeddings);
   c.max_position_embeddings = f.positive_int_or("max_position_embeddings", 0);
   const bool attention_bias = f.bool_or("attention_bias", false);
@@ -127,15 +137,19 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
   c.activation = parse_activation(f, *family);
   c.query_pre_attn_scalar = static_cast<double>(c.head_dim);
   if (family->softcapping) {  // Hugging Face Gemma2Config defaults
-    c.attn_logit_softcapping = f.optional_number("attn_logit_softcapping", 50.0);
-    c.final_logit_softcapping = f.optional_number("final_logit_softcapping", 30.0);
-    c.query_pre_attn_scalar = f.number_or("query_pre_attn_scalar", 256.0);
+    c.attn_logit_softcapping = f.optional_positive_number("attn_logit_softcapping", 50.0);
+    c.final_logit_softcapping = f.optional_positive_number("final_logit_softcapping", 30.0);
+    c.query_pre_attn_scalar = f.positive_number_or("query_pre_attn_scalar", 256.0);
   }
   if (family->alternate_sliding) c.sliding_window = f.positive_int_or("sliding_window", 4096);
   if (f.bool_or("use_sliding_window", false))
     f.bad("use_sliding_window", "true is not supported");
   c.rope_scaling = parse_rope_scaling(j, where);
   return c;
+}
+
+std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_budget) {
+  return config.max_position_embeddings > 0 ? std::min(config.max_position_embeddings, token_budget) : token_budget;
 }
 
 ModelConfig load_model_config(const std::filesystem::path& path) {

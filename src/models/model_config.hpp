@@ -52,6 +52,12 @@ struct ModelConfig {
 // names the offending field.
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& where);
 
+// The longest prompt a batch of this model takes: its positions (max_position_embeddings,
+// when the config gives them) and never more than one batch's token budget, so attention
+// memory is bounded by the budget whatever one row holds. Longer prompts are cut by
+// truncate_prompt (text/truncation.hpp).
+std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_budget);
+
 // Reads `dir`/config.json (or `path` itself when it is a file).
 ModelConfig load_model_config(const std::filesystem::path& path);
 

@@ -69,7 +69,7 @@ torch::Tensor attention_mask(const torch::Tensor& real, const torch::Tensor& q_i
 }  // namespace
 
 struct Transformer::Context {
-  std::int64_t batch = 0, tokens = 0;
+  std::int64_t batch = 0, tokens = 0, attention_block = 0;
   torch::Tensor rows, last;                  // [B]: arange(B), index of each last real token
   torch::Tensor cos, sin, cos_last, sin_last;  // [B, 1, T, hd] and [B, 1, 1, hd]
   torch::Tensor mask, mask_last, sliding_mask, sliding_mask_last;
@@ -154,8 +154,9 @@ torch::Tensor Transformer::rope(const torch::Tensor& x, const torch::Tensor& cos
   return x * cos + rotated * sin;
 }
 
-Transformer::Context Transformer::context(const TokenBatch& batch) const {
+Transformer::Context Transformer::context(const TokenBatch& batch, std::int64_t attention_block) const {
   Context ctx;
+  ctx.attention_block = attention_block;
   ctx.batch = batch.ids.size(0);
   ctx.tokens = batch.ids.size(1);
   auto long_opts = batch.ids.options().dtype(torch::kInt64);
@@ -202,17 +203,38 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
   q = rope(q, last_only ? ctx.cos_last : ctx.cos, last_only ? ctx.sin_last : ctx.sin);
   k = rope(k, ctx.cos, ctx.sin);
 
+  const auto& mask = L.sliding ? (last_only ? ctx.sliding_mask_last : ctx.sliding_mask)
+                               : (last_only ? ctx.mask_last : ctx.mask);
+  // Query rows in blocks, so the score matrix of a long batch never exceeds attention_block
+  // elements: attention memory grows with the batch's tokens, not with their square.
+  const std::int64_t rows = std::max<std::int64_t>(1, ctx.attention_block / std::max<std::int64_t>(1, B * heads * T));
+  torch::Tensor out;
+  if (rows >= Tq) {
+    out = attend(q, k, v, mask);
+  } else {
+    std::vector<torch::Tensor> blocks;
+    for (std::int64_t start = 0; start < Tq; start += rows) {
+      const auto n = std::min(rows, Tq - start);
+      blocks.push_back(attend(q.narrow(2, start, n), k, v, mask.narrow(3, start, n)));
+    }
+    out = torch::cat(blocks, 2);
+  }
+  out = out.transpose(1, 2).reshape({B, Tq, heads * hd});
+  return linear(out, L.o, L.o_bias);
+}
+
+torch::Tensor Transformer::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& mask) const {
+  const auto B = q.size(0), heads = q.size(1), Tq = q.size(2), hd = q.size(3), T = k.size(2);
+  const auto kv_heads = k.size(1), group = heads / kv_heads;
   // Query heads sharing a KV head are stacked along the row axis: no repeated K/V copies.
   auto scores = torch::matmul(q.reshape({B, kv_heads, group * Tq, hd}), k.transpose(-1, -2));
   scores = softcap(scores * std::pow(config_.query_pre_attn_scalar, -0.5),
                    config_.attn_logit_softcapping);
-  const auto& mask = L.sliding ? (last_only ? ctx.sliding_mask_last : ctx.sliding_mask)
-                               : (last_only ? ctx.mask_last : ctx.mask);
   scores = scores.view({B, kv_heads, group, Tq, T}).to(torch::kFloat32) + mask;
   auto probs = torch::softmax(scores, -1).to(v.scalar_type());
   auto out = torch::matmul(probs.view({B, kv_heads, group * Tq, T}), v);  // [B, kv, g*Tq, hd]
-  out = out.view({B, heads, Tq, hd}).transpose(1, 2).reshape({B, Tq, heads * hd});
-  return linear(out, L.o, L.o_bias);
+  return out.view({B, heads, Tq, hd});
 }
 
 torch::Tensor Transformer::mlp(const Layer& L, const torch::Tensor& h) const {
@@ -249,7 +271,8 @@ ForwardResult Transformer::forward(const TokenBatch& batch, const ForwardOptions
     fail("batch", "token id " + std::to_string(lowest < 0 ? lowest : highest) +
                       " is outside the vocabulary (size " + std::to_string(config_.vocab_size) +
                       ")");
-  const Context ctx = context({ids, batch.mask.to(device())});
+  if (options.attention_block < 1) fail("attention_block", "must be positive");
+  const Context ctx = context({ids, batch.mask.to(device())}, options.attention_block);
   auto x = embed_.index_select(0, ids.flatten()).view({ctx.batch, ctx.tokens, -1});
   if (family_->scale_embedding)  // the scale is rounded to the run dtype, as Hugging Face does
     x = x * torch::tensor(std::sqrt(static_cast<double>(config_.hidden_size)), x.options());

@@ -25,6 +25,9 @@ struct ForwardOptions {
   // Also return the final-normed hidden state of every position (next-token training); the
   // last layer then runs over all tokens instead of the last ones only.
   bool all_positions = false;
+  // Attention scores computed at once, in elements: longer batches run their query rows in
+  // blocks, so attention memory grows linearly with the batch's tokens (same results).
+  std::int64_t attention_block = std::int64_t{1} << 24;
 };
 
 struct ForwardResult {
@@ -66,10 +69,14 @@ class Transformer {
                      const torch::Tensor& sin) const;
   torch::Tensor attention(const Layer& layer, const torch::Tensor& h_query,
                           const torch::Tensor& h, const Context& ctx, bool last_only) const;
+  // Softmax attention of q [B, heads, Tq, hd] over k, v [B, kv_heads, T, hd] under an
+  // additive mask [B, 1, 1, Tq, T]; returns [B, heads, Tq, hd].
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       const torch::Tensor& mask) const;
   torch::Tensor mlp(const Layer& layer, const torch::Tensor& h) const;
   torch::Tensor layer(const Layer& layer, torch::Tensor x, const Context& ctx,
                       bool last_only) const;
-  Context context(const TokenBatch& batch) const;
+  Context context(const TokenBatch& batch, std::int64_t attention_block) const;
 
   ModelConfig config_;
   const Family* family_;

@@ -3,15 +3,66 @@
 #include "base/error.hpp"
 #include "io/safetensors_writer.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 
 namespace relmoe {
 
+namespace {
+
+// Stored tensors no spec reads. Rotary inverse-frequency buffers (older Llama exports) and an
+// lm_head saved beside tied embeddings are derived data Hugging Face ignores too.
+std::vector<std::string> unused_tensors(const Checkpoint& checkpoint, const ModelConfig& config,
+                                        const std::vector<TensorSpec>& specs) {
+  std::set<std::string> used;
+  for (const auto& spec : specs) used.insert(checkpoint.stored_name(spec.name));
+  std::vector<std::string> unused;
+  for (const auto& name : checkpoint.stored_names()) {
+    const bool derived = name.ends_with(".rotary_emb.inv_freq") ||
+                         (config.tie_word_embeddings && name == family_of(config).names.lm_head + ".weight");
+    if (!used.count(name) && !derived) unused.push_back(name);
+  }
+  return unused;
+}
+
+std::string first_names(const std::vector<std::string>& names, std::size_t shown) {
+  std::string out;
+  for (std::size_t i = 0; i < std::min(shown, names.size()); ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > shown) out += ", ... (" + std::to_string(names.size() - shown) + " more)";
+  return out;
+}
+
+}  // namespace
+
 Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
-                     torch::ScalarType dtype, torch::Device device) {
+                     torch::ScalarType dtype, torch::Device device, bool allow_unused) {
+  // Every layer has tensors of its own, so a file of N tensors holds fewer than N layers;
+  // checked before the specs are built, whose size follows the claimed layer count.
+  const auto stored = static_cast<std::int64_t>(checkpoint.stored_names().size());
+  if (config.num_hidden_layers > stored)
+    fail(checkpoint.source() + ": config.json", "field 'num_hidden_layers' is " +
+                                                    std::to_string(config.num_hidden_layers) + " but the checkpoint holds only " +
+                                                    std::to_string(stored) + " tensors");
+  const auto specs = tensor_specs(config);
+  for (const auto& spec : specs)
+    if (checkpoint.stored_name(spec.name).empty())
+      fail(checkpoint.source() + ": tensor '" + spec.name + "'",
+           "missing from the checkpoint (does config.json describe this model? model_type '" + config.model_type +
+               "', " + std::to_string(config.num_hidden_layers) + " layers)");
+  if (!allow_unused)
+    if (const auto unused = unused_tensors(checkpoint, config, specs); !unused.empty())
+      fail(checkpoint.source(), std::to_string(unused.size()) + " stored tensors are not used by the config.json model (" +
+                                    config.model_type + ", " + std::to_string(config.num_hidden_layers) +
+                                    " layers): " + first_names(unused, 4) +
+                                    "; fix config.json, or pass --allow-unused-tensors");
+  for (const auto& spec : specs)  // all shapes before the first conversion allocates
+    if (checkpoint.shape(spec.name) != spec.shape)
+      fail(checkpoint.source() + ": tensor '" + spec.name + "'",
+           "shape " + c10::str(c10::IntArrayRef(checkpoint.shape(spec.name))) + " does not match the config's " +
+               c10::str(c10::IntArrayRef(spec.shape)));
   Weights weights;
-  for (const auto& spec : tensor_specs(config))
-    weights[spec.name] = checkpoint.get(spec.name, dtype, device, spec.shape);
+  for (const auto& spec : specs) weights[spec.name] = checkpoint.get(spec.name, dtype, device, spec.shape);
   return weights;
 }
 

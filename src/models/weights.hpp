@@ -18,9 +18,12 @@ namespace relmoe {
 using Weights = std::map<std::string, torch::Tensor>;
 
 // Every tensor of tensor_specs(config) in `dtype` on `device`. For f32 on CPU the tensors
-// alias the memory-mapped checkpoint. Missing tensors or wrong shapes name file and tensor.
+// alias the memory-mapped checkpoint. The config is checked against the checkpoint before
+// anything is allocated: a layer count the file cannot hold, a missing tensor or a wrong
+// shape names file and tensor; stored tensors the config does not use are an error listing
+// them (a config that does not describe the file), unless `allow_unused`.
 Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
-                     torch::ScalarType dtype, torch::Device device);
+                     torch::ScalarType dtype, torch::Device device, bool allow_unused = false);
 
 // One randomly initialised tensor: matrices and embeddings ~ N(0, 0.02) as Hugging Face
 // initialises them, biases 0, norm scales 1 (0 for offset norms, whose scale is 1 + w).

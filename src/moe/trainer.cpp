@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cmath>
 #include <numeric>
 #include <optional>
@@ -204,10 +206,38 @@ std::map<std::string, std::string> best_expert_per_market(const MoeConfig& confi
   return rule;
 }
 
+// Labels of one class teach nothing: refused. Per market, few pairs or a very rare class make
+// that market's results noise: warned, since a small market may still be worth keeping.
+void check_training_labels(const std::vector<Pair>& train) {
+  constexpr std::int64_t kSmall = 50;
+  constexpr double kRare = 0.05;
+  std::map<std::string, std::array<std::int64_t, 2>> counts;  // market -> {irrelevant, relevant}
+  std::array<std::int64_t, 2> all{0, 0};
+  for (const auto& p : train) {
+    if (!p.label) continue;  // make_pair_set names the unlabelled pair
+    const int c = *p.label > 0.5f ? 1 : 0;
+    ++counts[p.market][c];
+    ++all[c];
+  }
+  if (all[0] == 0 || all[1] == 0)
+    fail("training data", "every labelled pair is " + std::string(all[1] == 0 ? "irrelevant (0)" : "relevant (1)") +
+                              ": a classifier needs both classes");
+  for (const auto& [market, c] : counts) {
+    const auto n = c[0] + c[1];
+    const double minority = static_cast<double>(std::min(c[0], c[1])) / static_cast<double>(n);
+    static std::set<std::string> warned;  // an ablation trains many variants on the same data
+    if ((n < kSmall || minority < kRare) && warned.insert(market + "/" + std::to_string(n)).second)
+      spdlog::warn("training data: market '{}' has {} pairs ({} relevant, {} irrelevant): too few or too unbalanced "
+                   "to learn or judge it reliably",
+                   market, n, c[1], c[0]);
+  }
+}
+
 TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::vector<Pair>& train,
                         const std::vector<Pair>& dev, const TrainOptions& options) {
   if (train.empty()) fail("training data", "holds no pairs");
   if (dev.empty()) fail("dev data", "holds no pairs (early stopping needs a labelled dev set)");
+  check_training_labels(train);
   if (options.batch < 1 || options.epochs < 1 || !(options.lr > 0))
     fail("training options", "batch, epochs and lr must be positive");
   config = complete_config(std::move(config), store, train);

@@ -24,9 +24,14 @@ std::vector<std::int64_t> order_of(const std::vector<std::int64_t>& lengths, boo
 }
 }  // namespace
 
+void check_batch_plan(const BatchPlanOptions& options) {
+  if (options.token_budget < 1) fail("--token-budget", "must be at least 1, got " + std::to_string(options.token_budget));
+  if (options.max_batch < 1) fail("--max-batch", "must be at least 1, got " + std::to_string(options.max_batch));
+}
+
 std::vector<std::vector<std::int64_t>> plan_batches(const std::vector<std::int64_t>& lengths,
                                                     const BatchPlanOptions& options) {
-  if (options.token_budget < 1 || options.max_batch < 1) fail("--token-budget", "must be at least 1");
+  check_batch_plan(options);
   std::vector<std::vector<std::int64_t>> batches;
   std::vector<std::int64_t> current;
   std::int64_t longest = 0;

@@ -22,6 +22,9 @@ struct PaddingStats {
   PaddingStats& operator+=(const PaddingStats& o);
 };
 
+// Errors name the option at fault (--token-budget, --max-batch).
+void check_batch_plan(const BatchPlanOptions& options);
+
 // Batches of indices into `lengths`; every index appears in exactly one batch. A sequence
 // longer than the budget forms a batch of its own.
 std::vector<std::vector<std::int64_t>> plan_batches(const std::vector<std::int64_t>& lengths,

@@ -18,17 +18,31 @@ struct Rejected {
   std::string reason;
 };
 
+// Where reading stopped: the position after the last record read, and where that record
+// began and its id ("" when it did not parse). A resumed run reads the record again from
+// `last_start` to prove `end` is a record boundary of the same input.
+struct ReadPoint {
+  StreamPosition end;
+  StreamPosition last_start;
+  std::string last_id;
+};
+
 struct Chunk {
   std::int64_t index = 0;
   std::vector<Pair> pairs;  // this shard's pairs, in input order
   std::vector<std::size_t> lines;
   std::vector<Rejected> rejected;
-  StreamPosition end;  // input position after the chunk
+  ReadPoint end;  // input position after the chunk
 };
 
 // Which shard reports a row: by id hash when the row parsed, else by line number (a row
 // without a readable id still belongs to exactly one shard).
 int shard_of_row(const std::string& id, std::size_t line, int count);
+
+// Throws (naming `manifest`) unless the record at point.last_start of `path` ends at
+// point.end and has id point.last_id, and point.end lies within the file.
+void check_read_point(const std::filesystem::path& path, const ColumnMapping& mapping, PairFormat format,
+                      const ReadPoint& point, const std::string& manifest);
 
 class ChunkReader {
  public:

@@ -4,7 +4,10 @@
 #include "base/progress.hpp"
 #include "io/feature_store.hpp"
 #include "models/expert.hpp"
+#include "pipeline/bucketing.hpp"
 #include "pipeline/prompts.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <numeric>
@@ -15,25 +18,26 @@ namespace {
 
 std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertSpec& spec,
                                              const std::vector<Pair>& pairs, std::size_t begin,
-                                             std::size_t end) {
+                                             std::size_t end, std::int64_t& truncated) {
+  const auto limit = static_cast<std::size_t>(max_prompt_tokens(expert.model().config(), BatchPlanOptions{}.token_budget));
   std::vector<std::vector<TokenId>> ids;
   ids.reserve(end - begin);
   for (std::size_t r = begin; r < end; ++r)
-    ids.push_back(encode_prompt(expert, spec.name, pairs[r], render_prompt(expert, pairs[r])));
+    ids.push_back(encode_prompt(expert, spec.name, pairs[r], render_prompt(expert, pairs[r]), limit, truncated));
   return ids;
 }
 
-// Runs one window: sequences sorted by length so batches carry little padding, then the
-// outputs put back in row order.
+// Runs one window: sequences sorted by length and cut under the token budget (at most `batch`
+// per forward) so batches carry little padding, then the outputs put back in row order.
 ExpertOutput run_window(const Expert& expert, const std::vector<std::vector<TokenId>>& ids, int batch) {
-  std::vector<std::int64_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](auto a, auto b) { return ids[a].size() < ids[b].size(); });
+  std::vector<std::int64_t> lengths;
+  for (const auto& s : ids) lengths.push_back(static_cast<std::int64_t>(s.size()));
+  std::vector<std::int64_t> order;
   std::vector<torch::Tensor> hidden, scores;
-  for (std::size_t start = 0; start < order.size(); start += batch) {
+  for (const auto& plan : plan_batches(lengths, {BatchPlanOptions{}.token_budget, batch, true})) {
     std::vector<std::vector<TokenId>> chunk;
-    for (std::size_t i = start; i < std::min(order.size(), start + batch); ++i) chunk.push_back(ids[order[i]]);
+    for (const auto i : plan) chunk.push_back(ids[i]);
+    order.insert(order.end(), plan.begin(), plan.end());
     auto out = expert.hidden(chunk);
     hidden.push_back(out.last_hidden.to(torch::kCPU, torch::kFloat32));
     if (out.score.defined()) scores.push_back(out.score.to(torch::kCPU, torch::kFloat32));
@@ -51,16 +55,22 @@ void embed_expert(const ExpertSpec& spec, const Expert& expert, const std::vecto
   std::size_t row = static_cast<std::size_t>(writer.next_row(spec.name));
   Progress progress("embed " + spec.name, rows);
   progress.set(row);
+  std::int64_t truncated = 0;
   while (row < rows) {
     const std::size_t end = std::min(rows, row + static_cast<std::size_t>(options.window));
-    auto ids = prompt_ids(expert, spec, pairs, row, end);
+    auto ids = prompt_ids(expert, spec, pairs, row, end, truncated);
     auto out = run_window(expert, ids, options.batch);
+    if (const auto bad = first_non_finite_row(out); bad >= 0)
+      fail("pair '" + pairs[row + static_cast<std::size_t>(bad)].id + "'",
+           "expert '" + spec.name + "' produced a non-finite hidden state or score");
     writer.append(spec.name, out.last_hidden, out.score);
     writer.commit();
     row = end;
     progress.set(row);
   }
   progress.finish();
+  if (truncated > 0)
+    spdlog::warn("embed {}: {} prompts were longer than the expert takes and lost their middle", spec.name, truncated);
 }
 
 }  // namespace
@@ -92,7 +102,7 @@ void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pa
   // One expert at a time, so only one set of weights is resident; the store keeps the columns
   // of experts already done (and resumes a partly done one).
   for (const auto& spec : experts) {
-    const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device});
+    const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device, options.allow_unused_tensors});
     ExpertColumn column{spec.name, expert.model().config().hidden_size, options.store_dtype,
                         expert.answer_ids().has_value(), 0,
                         std::filesystem::absolute(spec.dir).lexically_normal().string()};

@@ -27,6 +27,7 @@ struct EmbedOptions {
   torch::ScalarType store_dtype = torch::kFloat16; // hidden states on disk
   torch::Device device = torch::kCPU;
   bool progress = true;
+  bool allow_unused_tensors = false;  // load checkpoints holding tensors their config does not use
 };
 
 void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pair>& pairs,

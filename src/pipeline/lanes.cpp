@@ -1,5 +1,6 @@
 #include "pipeline/lanes.hpp"
 
+#include "base/error.hpp"
 #include "pipeline/prompts.hpp"
 
 #include <ATen/Parallel.h>
@@ -19,6 +20,7 @@ LaneStats& LaneStats::operator+=(const LaneStats& o) {
   pairs += o.pairs;
   computed += o.computed;
   cache_hits += o.cache_hits;
+  truncated += o.truncated;
   padding += o.padding;
   tokenize_s += o.tokenize_s;
   forward_s += o.forward_s;
@@ -27,7 +29,10 @@ LaneStats& LaneStats::operator+=(const LaneStats& o) {
 }
 
 ExpertLane::ExpertLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options)
-    : name_(std::move(name)), expert_(Expert::load(dir, options.expert)), options_(options) {
+    : name_(std::move(name)),
+      expert_(Expert::load(dir, options.expert)),
+      options_(options),
+      prompt_limit_(static_cast<std::size_t>(max_prompt_tokens(expert_.model().config(), options.batching.token_budget))) {
   if (!options.cache_dir.empty())
     cache_ = std::make_unique<HiddenCache>(options.cache_dir, name_, dir, width());
 }
@@ -58,7 +63,7 @@ torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& 
       keys.push_back(key);
     }
     todo.push_back(i);
-    ids.push_back(encode_prompt(expert_, name_, *pairs[i], prompt));
+    ids.push_back(encode_prompt(expert_, name_, *pairs[i], prompt, prompt_limit_, stats_.truncated));
   }
   stats_.tokenize_s += since(t);
 
@@ -70,7 +75,10 @@ torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& 
   for (const auto& batch : batches) {
     std::vector<std::vector<TokenId>> seqs;
     for (auto j : batch) seqs.push_back(std::move(ids[j]));
-    const auto hidden = expert_.hidden(seqs).last_hidden.to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto output = expert_.hidden(seqs);
+    if (const auto bad = first_non_finite_row(output); bad >= 0)
+      fail("pair '" + pairs[todo[batch[bad]]]->id + "'", "expert '" + name_ + "' produced a non-finite hidden state");
+    const auto hidden = output.last_hidden.to(torch::kCPU, torch::kFloat32).contiguous();
     for (std::size_t b = 0; b < batch.size(); ++b)
       std::memcpy(rows + todo[batch[b]] * width(), hidden[b].data_ptr<float>(), sizeof(float) * width());
   }

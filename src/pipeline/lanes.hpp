@@ -33,6 +33,7 @@ struct LaneStats {
   std::int64_t pairs = 0;       // pairs routed to the expert
   std::int64_t computed = 0;    // sequences actually run (after cache hits and duplicates)
   std::int64_t cache_hits = 0;
+  std::int64_t truncated = 0;   // prompts cut to the expert's prompt limit (text/truncation.hpp)
   PaddingStats padding;
   double tokenize_s = 0, forward_s = 0, busy_s = 0;
   LaneStats& operator+=(const LaneStats& o);
@@ -59,6 +60,7 @@ class ExpertLane {
   std::string name_;
   Expert expert_;
   LaneOptions options_;
+  std::size_t prompt_limit_;
   std::unique_ptr<HiddenCache> cache_;
 };
 

@@ -4,6 +4,9 @@
 #include "pipeline/chunk_reader.hpp"
 #include "pipeline/score_output.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -48,7 +51,24 @@ struct ShardFiles {
   fs::path output;
   ScoreManifest manifest;
   std::unique_ptr<RowFile> rows, rejects;
+  std::int64_t taken = 0;  // rows taken into the merged output
 };
+
+// A shard row as `relmoe score` writes it: the header's column count and a finite score.
+const std::string& checked_row(ShardFiles& s, const std::string& row) {
+  const auto columns = std::count(s.rows->header().begin(), s.rows->header().end(), '\t') + 1;
+  const auto tab = row.find('\t');
+  const auto end = row.find('\t', tab + 1);
+  const std::string score = tab == std::string::npos ? "" : row.substr(tab + 1, end == std::string::npos ? end : end - tab - 1);
+  char* stop = nullptr;
+  const double value = std::strtod(score.c_str(), &stop);
+  const bool number = !score.empty() && stop == score.c_str() + score.size() && std::isfinite(value);
+  if (std::count(row.begin(), row.end(), '\t') + 1 != columns || !number)
+    fail(s.output.string(), "row '" + row.substr(0, 80) + "' is not an id and a finite score (" +
+                                std::to_string(columns) + " columns); the shard output was damaged");
+  ++s.taken;
+  return row;
+}
 
 ColumnMapping mapping_of(const json& j) {
   ColumnMapping m;
@@ -135,7 +155,7 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
     const std::size_t line = stream.line();
     ShardFiles& s = *by_index[shard_of_row(id, line, count)];
     if (!id.empty() && s.rows->peek() && s.rows->key() == id) {
-      rows.out() << s.rows->take() << "\n";
+      rows.out() << checked_row(s, s.rows->take()) << "\n";
       ++result.rows;
     } else if (s.rejects->peek() && s.rejects->key() == std::to_string(line)) {
       rejects.out() << s.rejects->take() << "\n";
@@ -147,6 +167,9 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
     }
   }
   for (auto& s : shards) {
+    if (s.taken != s.manifest.committed.rows)
+      fail(s.output.string(), "holds " + std::to_string(s.taken) + " rows but its manifest commits " +
+                                  std::to_string(s.manifest.committed.rows));
     if (s.rows->peek()) fail(s.output.string(), "has a row the input does not explain: '" + s.rows->key() + "'");
     if (s.rejects->peek())
       fail(rejects_path(s.output).string(), "reports line " + s.rejects->key() + ", which the input does not explain");

@@ -1,6 +1,7 @@
 #include "pipeline/score_output.hpp"
 
 #include "base/error.hpp"
+#include "base/hash.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -13,15 +14,38 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kFormat = "relmoe-scores";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: checksum and last record
 
 std::string suffixed(const fs::path& p, const char* suffix) { return p.string() + suffix; }
 
 json commit_json(const ScoreCommit& c) {
-  return {{"chunks", c.chunks},         {"input_offset", c.input.offset}, {"input_line", c.input.line},
-          {"rows", c.rows},             {"rejected", c.rejected},         {"output_bytes", c.output_bytes},
+  return {{"chunks", c.chunks},
+          {"input_offset", c.input.end.offset},
+          {"input_line", c.input.end.line},
+          {"last_record_offset", c.input.last_start.offset},
+          {"last_record_line", c.input.last_start.line},
+          {"last_record_id", c.input.last_id},
+          {"rows", c.rows},
+          {"rejected", c.rejected},
+          {"output_bytes", c.output_bytes},
           {"rejects_bytes", c.rejects_bytes}};
 }
+
+// Over everything a resume follows; stats are informational and left out.
+std::string checksum_of(const json& run, const json& committed, bool finished) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(hash64(json{{"run", run}, {"committed", committed}, {"finished", finished}}.dump())));
+  return hex;
+}
+
+}  // namespace
+
+std::string manifest_checksum(const json& manifest) {
+  return checksum_of(manifest.at("run"), manifest.at("committed"), manifest.at("finished").get<bool>());
+}
+
+namespace {
 
 // The first field where two run descriptions differ, as "a.b[2]".
 std::string first_difference(const json& a, const json& b, const std::string& path) {
@@ -66,13 +90,17 @@ ScoreManifest read_score_manifest(const fs::path& output) {
     ScoreManifest m;
     m.run = j.at("run");
     const auto& c = j.at("committed");
+    m.finished = j.at("finished").get<bool>();
+    if (j.at("checksum").get<std::string>() != manifest_checksum(j))
+      fail(path.string(), "checksum mismatch: the manifest was edited or damaged; rerun with --restart to start over");
     m.committed = {c.at("chunks").get<std::int64_t>(),
-                   {c.at("input_offset").get<std::uint64_t>(), c.at("input_line").get<std::size_t>()},
+                   {{c.at("input_offset").get<std::uint64_t>(), c.at("input_line").get<std::size_t>()},
+                    {c.at("last_record_offset").get<std::uint64_t>(), c.at("last_record_line").get<std::size_t>()},
+                    c.at("last_record_id").get<std::string>()},
                    c.at("rows").get<std::int64_t>(),
                    c.at("rejected").get<std::int64_t>(),
                    c.at("output_bytes").get<std::int64_t>(),
                    c.at("rejects_bytes").get<std::int64_t>()};
-    m.finished = j.at("finished").get<bool>();
     m.stats = j.value("stats", json::object());
     return m;
   } catch (const json::exception& e) {
@@ -80,8 +108,18 @@ ScoreManifest read_score_manifest(const fs::path& output) {
   }
 }
 
+void remove_score_output(const fs::path& output) {
+  if (fs::exists(manifest_path(output))) fs::remove(output);
+  for (const auto& p : {part_path(output), rejects_path(output), manifest_path(output)}) fs::remove(p);
+}
+
 ScoreOutput::ScoreOutput(const fs::path& output, json run, bool resume, bool with_experts)
     : output_(output), with_experts_(with_experts) {
+  // A run killed or failed before its first chunk (an older one, or SIGKILL) holds nothing.
+  if (fs::exists(manifest_path(output)) && !fs::exists(output)) {
+    const auto earlier = read_score_manifest(output);
+    if (earlier.committed.chunks == 0 && !earlier.finished) remove_score_output(output);
+  }
   const bool exists = fs::exists(manifest_path(output));
   if (exists && !resume)
     fail(output.string(), "an earlier run's output is here (" + manifest_path(output).filename().string() +
@@ -130,7 +168,14 @@ void ScoreOutput::add_rejected(const Rejected& r) {
   ++pending_rejected_;
 }
 
-void ScoreOutput::commit(const StreamPosition& input, std::int64_t chunks, const json& stats) {
+void ScoreOutput::abandon() {
+  if (manifest_.committed.chunks > 0 || manifest_.finished) return;
+  rows_.reset();
+  rejects_.reset();
+  remove_score_output(output_);
+}
+
+void ScoreOutput::commit(const ReadPoint& input, std::int64_t chunks, const json& stats) {
   rows_->write(row_buffer_);
   rejects_->write(reject_buffer_);
   row_buffer_.clear();
@@ -149,7 +194,7 @@ void ScoreOutput::commit(const StreamPosition& input, std::int64_t chunks, const
   write_manifest();
 }
 
-void ScoreOutput::finish(const StreamPosition& input, std::int64_t chunks, const json& stats) {
+void ScoreOutput::finish(const ReadPoint& input, std::int64_t chunks, const json& stats) {
   commit(input, chunks, stats);
   rows_.reset();
   rejects_.reset();
@@ -160,11 +205,13 @@ void ScoreOutput::finish(const StreamPosition& input, std::int64_t chunks, const
 }
 
 void ScoreOutput::write_manifest() const {
+  const json committed = commit_json(manifest_.committed);
   const json j = {{"format", kFormat},
                   {"version", kVersion},
                   {"run", manifest_.run},
-                  {"committed", commit_json(manifest_.committed)},
+                  {"committed", committed},
                   {"finished", manifest_.finished},
+                  {"checksum", checksum_of(manifest_.run, committed, manifest_.finished)},
                   {"stats", manifest_.stats}};
   write_atomically(manifest_path(output_), j.dump(2) + "\n");
 }

@@ -24,7 +24,7 @@ namespace relmoe {
 
 struct ScoreCommit {
   std::int64_t chunks = 0;  // chunks committed (the next chunk's index)
-  StreamPosition input;     // where reading continues
+  ReadPoint input;          // where reading continues, and the record just before
   std::int64_t rows = 0, rejected = 0;
   std::int64_t output_bytes = 0, rejects_bytes = 0;
 };
@@ -39,13 +39,20 @@ struct ScoreManifest {
 std::filesystem::path manifest_path(const std::filesystem::path& output);
 std::filesystem::path part_path(const std::filesystem::path& output);
 std::filesystem::path rejects_path(const std::filesystem::path& output);
-// Reads SCORES.tsv.manifest.json; errors name the file.
+// Reads SCORES.tsv.manifest.json; errors name the file. The manifest carries a checksum over
+// its fields: an edited manifest is refused, never followed.
 ScoreManifest read_score_manifest(const std::filesystem::path& output);
+// The checksum a manifest file carries: over its run, committed and finished fields.
+std::string manifest_checksum(const nlohmann::json& manifest);
+// Removes SCORES.tsv's manifest, .part and .rejects, and SCORES.tsv itself when a manifest
+// says it is ours: what `--restart` does, and what a run that committed nothing leaves.
+void remove_score_output(const std::filesystem::path& output);
 
 class ScoreOutput {
  public:
   // Starts a new output (error when one exists, unless resuming) or resumes the one there
-  // (`run` must equal the recorded one; a difference names the field).
+  // (`run` must equal the recorded one; a difference names the field). An earlier run that
+  // committed no chunk is discarded silently: there is nothing in it to keep.
   ScoreOutput(const std::filesystem::path& output, nlohmann::json run, bool resume, bool with_experts);
 
   const ScoreCommit& committed() const { return manifest_.committed; }
@@ -54,9 +61,11 @@ class ScoreOutput {
   void add_row(const std::string& id, float score, const std::string& experts);
   void add_rejected(const Rejected& r);
   // Makes the rows added so far durable and records the input position reached.
-  void commit(const StreamPosition& input, std::int64_t chunks, const nlohmann::json& stats);
+  void commit(const ReadPoint& input, std::int64_t chunks, const nlohmann::json& stats);
   // Commits, then moves .part to the final name and marks the manifest finished.
-  void finish(const StreamPosition& input, std::int64_t chunks, const nlohmann::json& stats);
+  void finish(const ReadPoint& input, std::int64_t chunks, const nlohmann::json& stats);
+  // After a failure: when no chunk was committed, removes every file this output made.
+  void abandon();
 
  private:
   void write_manifest() const;

@@ -6,11 +6,13 @@
 #include "moe/model_io.hpp"
 #include "pipeline/chunk_reader.hpp"
 #include "pipeline/score_output.hpp"
+#include "runtime/compute.hpp"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -87,6 +89,7 @@ class Scorer {
     experts_ = resolve_experts(job.model, c.experts, job.expert_dirs);
     LaneOptions lo;
     lo.expert.dtype = o_.run_dtype;
+    lo.expert.allow_unused_tensors = o_.allow_unused_tensors;
     lo.batching = o_.batching;
     lo.feature_dtype = o_.feature_dtype;
     lo.cache_dir = o_.cache;
@@ -103,21 +106,37 @@ class Scorer {
   }
 
   ScoreStats run() {
-    const auto start = Clock::now();
+    if (o_.restart) remove_score_output(job_.output);
     ScoreOutput out(job_.output, run_description(job_, o_, experts_), o_.resume, o_.with_experts);
     if (out.finished()) {
       stats_.already_finished = true;
       return stats_;
     }
+    try {
+      score(out);
+    } catch (...) {
+      out.abandon();  // a run that committed nothing leaves nothing behind
+      throw;
+    }
+    return stats_;
+  }
+
+ private:
+  void score(ScoreOutput& out) {
+    const auto start = Clock::now();
     ChunkReader reader(job_.input, job_.columns, job_.format, o_.shard, o_.chunk, o_.skip_bad);
-    if (out.committed().chunks > 0) reader.seek(out.committed().input, out.committed().chunks);
-    const std::uint64_t begin = out.committed().input.offset, bytes = fs::file_size(job_.input);
+    if (out.committed().chunks > 0) {
+      check_read_point(job_.input, job_.columns, job_.format, out.committed().input,
+                       manifest_path(job_.output).string() + " (--restart starts over)");
+      reader.seek(out.committed().input.end, out.committed().chunks);
+    }
+    const std::uint64_t begin = out.committed().input.end.offset, bytes = fs::file_size(job_.input);
     std::optional<Progress> progress;
     if (o_.progress) progress.emplace("score", static_cast<std::size_t>(bytes - std::min(begin, bytes)));
 
     // Parallel: one worker per lane plus one that reads and routes ahead. Serial: none.
     const bool parallel = o_.mode == LaneMode::parallel;
-    const int total = o_.threads > 0 ? o_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int total = resolve_threads(o_.threads);
     stats_.lane_threads = parallel ? std::max(1, total / static_cast<int>(lanes_.size())) : total;
     at::internal::lazy_init_num_threads();  // this thread keeps its count when workers set theirs
     std::vector<std::unique_ptr<LaneWorker>> workers;
@@ -135,7 +154,7 @@ class Scorer {
     };
     auto next = read_next();
     std::deque<std::shared_ptr<Work>> in_flight;
-    StreamPosition position = out.committed().input;
+    ReadPoint position = out.committed().input;
     std::int64_t chunks = out.committed().chunks;
     bool exhausted = false;
     while (true) {
@@ -166,16 +185,14 @@ class Scorer {
         std::snprintf(status, sizeof status, "%lld pairs, %.1f pairs/s", static_cast<long long>(stats_.pairs),
                       stats_.pairs / std::max(1e-9, since(start)));
         progress->status(status);
-        progress->set(static_cast<std::size_t>(position.offset - std::min(begin, position.offset)));
+        progress->set(static_cast<std::size_t>(position.end.offset - std::min(begin, position.end.offset)));
       }
     }
     stats_.wall_s = since(start);
     out.finish(position, chunks, stats_json());
     if (progress) progress->finish();
-    return stats_;
   }
 
- private:
   // Reader side (its own worker in parallel mode): the next chunk and its routing.
   void read_and_route(ChunkReader& reader, Work& w) {
     auto t = Clock::now();
@@ -242,6 +259,10 @@ class Scorer {
       };
       const auto logits = model_->classify(w.gates, b, fetch).to(torch::kCPU, torch::kFloat32).contiguous();
       scores.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + b);
+      for (std::int64_t i = 0; i < b; ++i)
+        if (!std::isfinite(scores[i]))
+          fail(job_.input.string() + ":" + std::to_string(w.chunk.lines[w.kept[i]]),
+               "pair '" + w.chunk.pairs[w.kept[i]].id + "' got a non-finite score");
       if (o_.with_experts) {
         const auto active = w.gates.active.to(torch::kCPU).contiguous();
         const auto a = active.accessor<bool, 2>();
@@ -303,6 +324,7 @@ json ScoreStats::to_json() const {
                           {"load", routed > 0 ? static_cast<double>(l.pairs) / routed : 0.0},
                           {"computed", l.computed},
                           {"cache_hits", l.cache_hits},
+                          {"truncated", l.truncated},
                           {"tokens", l.padding.real},
                           {"padded_tokens", l.padding.padded},
                           {"batches", l.padding.batches},
@@ -311,7 +333,10 @@ json ScoreStats::to_json() const {
                           {"forward_s", l.forward_s}});
   }
   const auto p = padding();
+  std::int64_t truncated = 0;
+  for (const auto& l : lanes) truncated += l.truncated;
   return {{"pairs", pairs},
+          {"truncated_prompts", truncated},
           {"rejected", rejected},
           {"chunks", chunks},
           {"wall_s", wall_s},
@@ -331,6 +356,10 @@ std::string ScoreStats::summary() const {
                 static_cast<long long>(pairs), static_cast<long long>(rejected), wall_s, pairs_per_s(), tokens_per_s(),
                 100.0 * padding().fraction());
   s << buf;
+  std::int64_t truncated = 0;
+  for (const auto& l : lanes) truncated += l.truncated;
+  if (truncated > 0)
+    s << truncated << " prompts were longer than their expert takes and lost their middle (see docs/PIPELINE.md)\n";
   std::snprintf(buf, sizeof buf, "stages: read %.2f s, route %.2f s, fuse %.2f s, commit %.2f s; %d threads per lane\n",
                 read_s, route_s, fuse_s, commit_s, lane_threads);
   s << buf;

@@ -44,6 +44,8 @@ struct ScoreOptions {
   std::filesystem::path cache;
   bool skip_bad = false;
   bool resume = false;
+  bool restart = false;               // discard an earlier run's files at the output and start over
+  bool allow_unused_tensors = false;  // load expert checkpoints holding tensors their config does not use
   bool with_experts = false;  // add the selected experts as a third column
   bool progress = true;
   Shard shard;

@@ -2,14 +2,26 @@
 
 #include "base/error.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <thread>
 
 namespace relmoe {
 
-void set_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(n);
+int resolve_threads(int n) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n <= 0) return cores;
+  if (n > cores) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+      spdlog::warn("--threads {} is more than this machine's {} cores; using {}", n, cores, cores);
+    return cores;
+  }
+  return n;
 }
+
+void set_threads(int n) { torch::set_num_threads(resolve_threads(n)); }
 
 torch::Device parse_device(const std::string& spec) {
   if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;

@@ -6,7 +6,11 @@
 
 namespace relmoe {
 
-// Sets libtorch's intra-op threads (and OpenBLAS/OpenMP through it). n <= 0 means all cores.
+// The thread count to use for a --threads value: n <= 0 means all cores; more than the
+// machine's cores is capped there with a warning (oversubscribed OpenMP teams stall).
+int resolve_threads(int n);
+
+// Sets libtorch's intra-op threads (and OpenBLAS/OpenMP through it) to resolve_threads(n).
 // libtorch may default to a single thread, so every command calls this explicitly.
 void set_threads(int n);
 
