@@ -42,12 +42,13 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
       " --expert-steps 8 --pretrain-steps 4 --epochs 2 --dim 16 --hidden 16 --resamples 50 --tsne-points 80"
       " --threads 1 --no-progress";
 
-  // Interrupted (SIGINT) once the feature store has its first commit, i.e. inside the embedding
-  // or ablation stage, never after the report: whatever it had written, no report looks finished.
+  // Interrupted (SIGTERM: a background job of a non-interactive shell ignores SIGINT) once the
+  // feature store has its first commit, i.e. inside the embedding or ablation stage, never after
+  // the report: whatever it had written, no report looks finished.
   const auto first = run("(" + experiment + " & pid=$!; while kill -0 $pid 2>/dev/null && [ ! -e " +
                          (out / "features/manifest.json").string() +
-                         " ]; do sleep 0.02; done; kill -INT $pid; wait $pid; echo \"exit=$?\")");
-  ASSERT_NE(first.output.find("exit=130"), std::string::npos) << "the first run was not interrupted:\n" << first.output;
+                         " ]; do sleep 0.02; done; kill -TERM $pid; wait $pid; echo \"exit=$?\")");
+  ASSERT_NE(first.output.find("exit=143"), std::string::npos) << "the first run was not interrupted:\n" << first.output;
   EXPECT_FALSE(fs::exists(out / "report.json"));
   EXPECT_FALSE(fs::exists(out / "report.html"));
   const auto second = run(experiment);

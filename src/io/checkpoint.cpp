@@ -133,6 +133,12 @@ std::vector<std::string> Checkpoint::stored_names() const {
   return names;
 }
 
+std::filesystem::path Checkpoint::file_of(const std::string& name) const {
+  auto loc = impl_->find(name);
+  if (!loc) fail(impl_->source + ": tensor '" + name + "'", "missing from the checkpoint");
+  return impl_->shards[loc->first].file->path();
+}
+
 const std::string& Checkpoint::source() const { return impl_->source; }
 
 std::vector<std::int64_t> Checkpoint::shape(const std::string& name) const {

@@ -24,6 +24,8 @@ class Checkpoint {
   std::string stored_name(const std::string& name) const;
   // The names physically stored in the shards (aliases excluded), sorted.
   std::vector<std::string> stored_names() const;
+  // The shard file holding `name` (for messages); throws when missing.
+  std::filesystem::path file_of(const std::string& name) const;
   // The directory or file opened, for messages.
   const std::string& source() const;
 

@@ -58,7 +58,7 @@ Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
                                     "; fix config.json, or pass --allow-unused-tensors");
   for (const auto& spec : specs)  // all shapes before the first conversion allocates
     if (checkpoint.shape(spec.name) != spec.shape)
-      fail(checkpoint.source() + ": tensor '" + spec.name + "'",
+      fail(checkpoint.file_of(spec.name).string() + ": tensor '" + spec.name + "'",
            "shape " + c10::str(c10::IntArrayRef(checkpoint.shape(spec.name))) + " does not match the config's " +
                c10::str(c10::IntArrayRef(spec.shape)));
   Weights weights;
