@@ -77,7 +77,9 @@ int main(int argc, char** argv) {
       {"qwen2.5", "tokenizers/qwen2.5/tokenizer.json"},
       {"gemma2", "tokenizers/gemma2/tokenizer.json"},
       {"llama3", "tokenizers/llama3/tokenizer.json"},
-      {"llama2-spm", "tokenizers/llama2-spm/tokenizer.model"}};
+      {"llama2-spm", "tokenizers/llama2-spm/tokenizer.model"},
+      {"wordpiece", "reference/encoders/tiny-bert/tokenizer.json"},
+      {"unigram", "reference/encoders/tiny-xlm-roberta/tokenizer.json"}};
   static std::vector<std::unique_ptr<relmoe::Tokenizer>> loaded;
   for (const auto& [name, relative] : tokenizers) {
     const auto path = shared / relative;

@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes as tokenizer.json text. Loading must either succeed or throw
-// relmoe::Error; a loaded tokenizer must encode a few strings without crashing and produce
-// ids below vocab_size().
+// relmoe::Error; a loaded tokenizer must encode a few strings (alone and as sentence pairs) without
+// crashing and produce ids below vocab_size(). Seeds cover BPE, WordPiece and Unigram with a
+// Precompiled charsmap.
 #include "base/error.hpp"
 #include "text/tokenizer.hpp"
 
@@ -20,6 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (bool add_special : {false, true}) {
       try {
         for (relmoe::TokenId id : tokenizer->encode(sample, add_special))
+          if (id < 0 || static_cast<std::size_t>(id) >= tokenizer->vocab_size()) std::abort();
+      } catch (const relmoe::Error&) {
+      }
+      try {
+        const auto pair = tokenizer->encode_pair(sample, "second text", add_special);
+        if (pair.ids.size() != pair.type_ids.size()) std::abort();
+        for (relmoe::TokenId id : pair.ids)
           if (id < 0 || static_cast<std::size_t>(id) >= tokenizer->vocab_size()) std::abort();
       } catch (const relmoe::Error&) {
       }

@@ -226,7 +226,7 @@ TEST(Tokenizer, ErrorsNameTheFileAndField) {
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer("/nonexistent/tokenizer.json"); }), "/nonexistent/tokenizer.json: cannot open"));
   const auto bad_json = write_temp("relmoe_tok_errors/bad/tokenizer.json", "{\"model\": {\"type\": ");
   EXPECT_TRUE(contains(error_of([&] { relmoe::load_tokenizer(bad_json); }), "bad/tokenizer.json: invalid JSON"));
-  EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"type": "WordPiece", "vocab": {}}})", "mem.json"); }), "mem.json: model.type: unsupported model type 'WordPiece'"));
+  EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"type": "WordLevel", "vocab": {}}})", "mem.json"); }), "mem.json: model.type: unsupported model type 'WordLevel'"));
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"vocab": {"a": 0}, "merges": [1]}})", "m.json"); }), "m.json: model.merges[0]: expected a string"));
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"vocab": {"a": 0}, "merges": ["a b"]}})", "m.json"); }), "m.json: model.merges[0]: merge 'a b' uses a token missing"));
   EXPECT_TRUE(contains(error_of([] { relmoe::load_tokenizer_json_text(R"({"model": {"vocab": {"a": "x"}, "merges": []}})", "m.json"); }), "m.json: model.vocab: id of 'a'"));

@@ -1,8 +1,13 @@
-// relmoe hidden: JSON lines {"ids": [...]} or {"text": "..."} on stdin -> one line
-// {"last_hidden": [...], "score": x} per input line, same order, computed in batches.
+// relmoe hidden: JSON lines {"ids": [...]} or {"text": "..."[, "pair": "..."]} on stdin -> one line
+// per input line, same order, computed in batches under a token budget. Decoders print
+// {"last_hidden": [...], "score": x} (the last token's state) or, with --all-tokens,
+// {"hidden": [[...], ...]} (every token after the final norm); encoders (BERT, XLM-R) always
+// print {"hidden": [[...], ...]}.
 #include "base/error.hpp"
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
+#include "cli/line_input.hpp"
+#include "models/encoder.hpp"
 #include "models/expert.hpp"
 #include "pipeline/bucketing.hpp"
 #include "runtime/compute.hpp"
@@ -21,117 +26,188 @@ struct Options {
   std::string model, dtype = "f32", device = "auto";
   int batch = 16, threads = 0;
   std::int64_t token_budget = BatchPlanOptions{}.token_budget;
-  bool pre_norm = false, allow_unused = false;
+  bool pre_norm = false, allow_unused = false, all_tokens = false;
 };
-
-std::vector<TokenId> ids_of_line(const std::string& line, const std::string& where,
-                                 const Expert& expert) {
-  const nlohmann::json value = parse_json_line(line, where);
-  std::vector<TokenId> ids;
-  if (value.is_object() && value.contains("ids") && value["ids"].is_array()) {
-    const auto vocab = expert.model().config().vocab_size;
-    for (const auto& id : value["ids"]) {
-      if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() >= vocab)
-        fail(where, "id " + id.dump() + " is not a token id of this model (vocabulary size " +
-                        std::to_string(vocab) + ")");
-      ids.push_back(id.get<TokenId>());
-    }
-  } else if (value.is_object() && value.contains("text") && value["text"].is_string()) {
-    if (!expert.tokenizer()) fail(where, "\"text\" needs a tokenizer in the model directory");
-    try {
-      ids = expert.tokenizer()->encode(value["text"].get<std::string>(), true);
-    } catch (const Error& e) {
-      fail(where, e.what());
-    }
-  } else {
-    fail(where, "expected an object with an \"ids\" array or a \"text\" string");
-  }
-  if (ids.empty()) fail(where, "no tokens");
-  return ids;
-}
 
 void append_float(std::string& out, float value) {
   char digits[32];  // shortest decimal that round-trips the float32
   out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
 
-void write_batch(const Expert& expert, const std::vector<std::vector<TokenId>>& batch,
-                 const std::vector<std::size_t>& lines, bool pre_norm) {
-  auto out = expert.hidden(batch, pre_norm);
-  if (const auto bad = first_non_finite_row(out); bad >= 0)
-    fail("stdin:" + std::to_string(lines[bad]), "the model produced a non-finite hidden state or score");
-  auto hidden = out.last_hidden.cpu().contiguous();
-  auto score = out.score.defined() ? out.score.cpu().contiguous() : torch::Tensor();
-  const auto width = hidden.size(1);
-  std::string text;
-  for (std::int64_t b = 0; b < hidden.size(0); ++b) {
-    const float* row = hidden.data_ptr<float>() + b * width;
-    text += "{\"last_hidden\": [";
-    for (std::int64_t i = 0; i < width; ++i) {
-      if (i) text += ", ";
-      append_float(text, row[i]);
-    }
-    text += "]";
-    if (score.defined()) {
-      text += ", \"score\": ";
-      append_float(text, score.data_ptr<float>()[b]);
-    }
-    text += "}\n";
+void append_row(std::string& out, const float* row, std::int64_t width) {
+  out += '[';
+  for (std::int64_t i = 0; i < width; ++i) {
+    if (i) out += ", ";
+    append_float(out, row[i]);
   }
-  std::cout << text << std::flush;
+  out += ']';
+}
+
+// {"hidden": [[...] per real token]} from a [B, T, H] f32 tensor; `lengths` real tokens per row.
+std::string all_token_lines(const torch::Tensor& hidden, const std::vector<Encoding>& batch) {
+  const auto h = hidden.to(torch::kCPU, torch::kFloat32).contiguous();
+  const auto width = h.size(2);
+  std::string text;
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    text += "{\"hidden\": [";
+    for (std::size_t t = 0; t < batch[b].ids.size(); ++t) {
+      if (t) text += ", ";
+      append_row(text, h[static_cast<std::int64_t>(b)][static_cast<std::int64_t>(t)].data_ptr<float>(), width);
+    }
+    text += "]}\n";
+  }
+  return text;
+}
+
+void require_finite(const torch::Tensor& values, const std::vector<std::size_t>& lines) {
+  const auto bad = torch::isfinite(values.to(torch::kFloat32)).flatten(1).all(1).logical_not().nonzero();
+  if (bad.numel() > 0)
+    fail("stdin:" + std::to_string(lines[static_cast<std::size_t>(bad[0][0].item<std::int64_t>())]),
+         "the model produced a non-finite hidden state or score");
+}
+
+// One model behind `hidden`: how lines become encodings and batches become output lines.
+struct Model {
+  std::function<Encoding(const nlohmann::json&, const std::string&)> read;
+  std::function<std::string(const std::vector<Encoding>&, const std::vector<std::size_t>&)> run;
+  std::size_t limit = 0;  // longest input in tokens
+};
+
+Model decoder_model(const Options& o) {
+  auto expert = std::make_shared<const Expert>(
+      Expert::load(o.model, {parse_dtype(o.dtype), parse_device(o.device), o.allow_unused}));
+  Model m;
+  m.limit = static_cast<std::size_t>(max_prompt_tokens(expert->model().config(), o.token_budget));
+  m.read = [expert](const nlohmann::json& value, const std::string& where) {
+    if (is_text_line(value)) {
+      if (!expert->tokenizer()) fail(where, "\"text\" needs a tokenizer in the model directory");
+      return encode_text_line(value, *expert->tokenizer(), true, where);
+    }
+    if (!value.is_object() || !value.contains("ids") || !value["ids"].is_array())
+      fail(where, "expected an object with an \"ids\" array or a \"text\" string");
+    return ids_line(value, expert->model().config().vocab_size, 1, where);
+  };
+  m.run = [expert, o](const std::vector<Encoding>& batch, const std::vector<std::size_t>& lines) {
+    std::vector<std::vector<TokenId>> ids;
+    for (const auto& e : batch) ids.push_back(e.ids);
+    if (o.all_tokens) {
+      torch::InferenceMode guard;
+      ForwardOptions options;
+      options.all_positions = true;
+      const auto out = expert->model().forward(make_batch(ids, expert->model().device()), options);
+      require_finite(out.hidden, lines);
+      return all_token_lines(out.hidden, batch);
+    }
+    const auto out = expert->hidden(ids, o.pre_norm);
+    if (const auto bad = first_non_finite_row(out); bad >= 0)
+      fail("stdin:" + std::to_string(lines[static_cast<std::size_t>(bad)]),
+           "the model produced a non-finite hidden state or score");
+    const auto hidden = out.last_hidden.cpu().contiguous();
+    const auto score = out.score.defined() ? out.score.cpu().contiguous() : torch::Tensor();
+    std::string text;
+    for (std::int64_t b = 0; b < hidden.size(0); ++b) {
+      text += "{\"last_hidden\": ";
+      append_row(text, hidden.data_ptr<float>() + b * hidden.size(1), hidden.size(1));
+      if (score.defined()) {
+        text += ", \"score\": ";
+        append_float(text, score.data_ptr<float>()[b]);
+      }
+      text += "}\n";
+    }
+    return text;
+  };
+  return m;
+}
+
+Model encoder_model(const Options& o) {
+  auto encoder = std::make_shared<const Encoder>(
+      Encoder::load(o.model, parse_dtype(o.dtype), parse_device(o.device), o.allow_unused));
+  std::shared_ptr<const Tokenizer> tokenizer;
+  const std::filesystem::path dir = o.model;
+  if (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "tokenizer.model"))
+    tokenizer = load_tokenizer(dir);
+  const auto& c = encoder->config();
+  // XLM-R / RoBERTa positions start after pad_token_id.
+  const std::int64_t positions = c.max_position_embeddings - (c.family().positions_from_padding ? c.pad_token_id + 1 : 0);
+  Model m;
+  m.limit = static_cast<std::size_t>(std::min(positions, o.token_budget));
+  m.read = [encoder, tokenizer](const nlohmann::json& value, const std::string& where) {
+    if (is_text_line(value)) {
+      if (!tokenizer) fail(where, "\"text\" needs a tokenizer in the model directory");
+      return encode_text_line(value, *tokenizer, true, where);
+    }
+    if (!value.is_object() || !value.contains("ids") || !value["ids"].is_array())
+      fail(where, "expected an object with an \"ids\" array or a \"text\" string");
+    return ids_line(value, encoder->config().vocab_size, encoder->config().type_vocab_size, where);
+  };
+  m.run = [encoder](const std::vector<Encoding>& batch, const std::vector<std::size_t>& lines) {
+    torch::InferenceMode guard;
+    // The batch is built on the CPU; forward moves it to the encoder's device.
+    const auto hidden = encoder->forward(make_encoder_batch(batch, encoder->config().pad_token_id, torch::kCPU));
+    require_finite(hidden, lines);
+    return all_token_lines(hidden, batch);
+  };
+  return m;
 }
 
 int run(const Options& o) {
   if (o.batch <= 0) fail("--batch", "must be positive");
   if (o.token_budget <= 0) fail("--token-budget", "must be positive");
   set_threads(o.threads);
-  const auto expert =
-      Expert::load(o.model, {parse_dtype(o.dtype), parse_device(o.device), o.allow_unused});
-  const auto limit = static_cast<std::size_t>(max_prompt_tokens(expert.model().config(), o.token_budget));
+  const Model model = is_encoder_directory(o.model) ? encoder_model(o) : decoder_model(o);
   std::ios::sync_with_stdio(false);
-  std::vector<std::vector<TokenId>> batch;
+  std::vector<Encoding> batch;
   std::vector<std::size_t> lines;
   std::int64_t truncated = 0;
-  std::string line;
   std::size_t longest = 0;
   auto flush = [&] {
-    if (!batch.empty()) write_batch(expert, batch, lines, o.pre_norm);
+    if (!batch.empty()) std::cout << model.run(batch, lines) << std::flush;
     batch.clear();
     lines.clear();
     longest = 0;
   };
+  std::string line;
   for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
-    auto ids = ids_of_line(line, "stdin:" + std::to_string(number), expert);
-    truncated += truncate_prompt(ids, limit);
+    const auto where = "stdin:" + std::to_string(number);
+    auto encoding = model.read(parse_json_line(line, where), where);
+    if (encoding.ids.empty()) fail(where, "no tokens");
+    if (truncate_prompt(encoding.ids, model.limit)) {
+      ++truncated;
+      encoding.type_ids.resize(encoding.ids.size());  // the cut keeps the first type ids' count
+    }
     // A batch holds at most --batch lines and --token-budget padded tokens.
-    const std::size_t grown = std::max(longest, ids.size());
+    const std::size_t grown = std::max(longest, encoding.ids.size());
     if (batch.size() == static_cast<std::size_t>(o.batch) ||
         grown * (batch.size() + 1) > static_cast<std::size_t>(o.token_budget))
       flush();
-    longest = std::max(longest, ids.size());
-    batch.push_back(std::move(ids));
+    longest = std::max(longest, encoding.ids.size());
+    batch.push_back(std::move(encoding));
     lines.push_back(number);
   }
   flush();
   if (truncated > 0)
     spdlog::warn("{} inputs were longer than {} tokens and lost their middle (kept the first {} and the last {})",
-                 truncated, limit, limit - std::min(limit, kPromptTailTokens), std::min(limit, kPromptTailTokens));
+                 truncated, model.limit, model.limit - std::min(model.limit, kPromptTailTokens),
+                 std::min(model.limit, kPromptTailTokens));
   return std::cout ? 0 : 1;
 }
 
 const Register registration{{
     "hidden",
-    "Last-token hidden states (and yes/no scores) for JSON lines {\"ids\"|\"text\"} on stdin",
+    "Hidden states for JSON lines {\"ids\"|\"text\"[, \"pair\"]} on stdin: decoders' last token (and yes/no "
+    "score), or every token (--all-tokens; encoders always)",
     [](CLI::App& sub) {
       auto o = std::make_shared<Options>();
-      sub.add_option("--model", o->model, "expert directory (config.json, model.safetensors, ...)")
+      sub.add_option("--model", o->model, "decoder or encoder directory (config.json, model.safetensors, ...)")
           ->required();
       sub.add_option("--dtype", o->dtype, "f32, bf16 or f16")->capture_default_str();
       sub.add_option("--batch", o->batch, "lines per forward pass")->capture_default_str();
       sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
       sub.add_flag("--pre-norm", o->pre_norm, "hidden state before the final norm");
+      sub.add_flag("--all-tokens", o->all_tokens, "every token's final hidden state: {\"hidden\": [[...], ...]}");
       sub.add_option("--token-budget", o->token_budget,
-                     "padded tokens per batch and longest input (also capped by the model's positions); longer inputs lose their middle")
+                     "padded tokens per batch and longest input (also capped by the model's positions); longer "
+                     "inputs lose their middle")
           ->capture_default_str();
       sub.add_flag("--allow-unused-tensors", o->allow_unused, "load a checkpoint with tensors config.json does not use");
       sub.add_option("--device", o->device, "cpu, cuda, cuda:N or auto")->capture_default_str();

@@ -1,33 +1,17 @@
-// relmoe tokenize: JSON lines {"text": ...} on stdin -> one {"ids": [...]} line per input line.
+// relmoe tokenize: JSON lines {"text": a[, "pair": b]} on stdin -> one {"ids": [...][, "type_ids": [...]]}
+// line per input line.
 #include "base/error.hpp"
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
+#include "cli/line_input.hpp"
 #include "text/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <iostream>
 
 namespace relmoe::cli {
 namespace {
-
-std::string text_of_line(const std::string& line, const std::string& where) {
-  const nlohmann::json value = parse_json_line(line, where);
-  if (!value.is_object() || !value.contains("text") || !value["text"].is_string())
-    fail(where, "expected an object with a string \"text\"");
-  return value["text"].get<std::string>();
-}
-
-void append_ids(std::string& out, const std::vector<TokenId>& ids) {
-  out += "{\"ids\": [";
-  char digits[16];
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ", ";
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, ids[i]).ptr);
-  }
-  out += "]}\n";
-}
 
 int run(const std::string& tokenizer_path, bool add_special) {
   const auto tokenizer = load_tokenizer(tokenizer_path);
@@ -35,14 +19,15 @@ int run(const std::string& tokenizer_path, bool add_special) {
   std::string line, out;
   for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
     const auto where = "stdin:" + std::to_string(number);
-    const auto text = text_of_line(line, where);
-    std::vector<TokenId> ids;
-    try {
-      ids = tokenizer->encode(text, add_special);
-    } catch (const Error& e) {
-      fail(where, e.what());
+    const auto value = parse_json_line(line, where);
+    const auto encoding = encode_text_line(value, *tokenizer, add_special, where);
+    out += "{\"ids\": ";
+    append_array(out, encoding.ids);
+    if (value.contains("pair")) {  // token types tell the two texts apart
+      out += ", \"type_ids\": ";
+      append_array(out, encoding.type_ids);
     }
-    append_ids(out, ids);
+    out += "}\n";
     if (out.size() > (1 << 16)) {
       std::cout << out;
       out.clear();
@@ -54,7 +39,7 @@ int run(const std::string& tokenizer_path, bool add_special) {
 
 const Register registration{{
     "tokenize",
-    "Tokenize JSON lines {\"text\": ...} from stdin into {\"ids\": [...]} lines on stdout",
+    "Tokenize JSON lines {\"text\"[, \"pair\"]} from stdin into {\"ids\"[, \"type_ids\"]} lines on stdout",
     [](CLI::App& sub) {
       auto tokenizer = std::make_shared<std::string>();
       auto add_special = std::make_shared<bool>(false);

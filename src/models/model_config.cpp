@@ -1,6 +1,7 @@
 #include "models/model_config.hpp"
 
 #include "base/error.hpp"
+#include "models/config_fields.hpp"
 #include "models/family.hpp"
 
 #include <algorithm>
@@ -12,63 +13,7 @@ namespace relmoe {
 namespace {
 
 using nlohmann::json;
-
-// Typed access to config.json fields; every error names the file and the field.
-class Fields {
- public:
-  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-
-  bool has(const std::string& name) const { return j_.contains(name) && !j_[name].is_null(); }
-
-  std::int64_t positive_int(const std::string& name) const {
-    if (!has(name)) bad(name, "is missing");
-    return positive(name, j_[name]);
-  }
-  std::int64_t positive_int_or(const std::string& name, std::int64_t fallback) const {
-    return has(name) ? positive(name, j_[name]) : fallback;
-  }
-  double number_or(const std::string& name, double fallback) const {
-    if (!has(name)) return fallback;
-    if (!j_[name].is_number()) bad(name, "must be a number, got " + j_[name].dump());
-    return j_[name].get<double>();
-  }
-  // A number that must be finite and > 0 (epsilons, scales, frequencies): a zero or negative
-  // one would turn every hidden state into NaN without an error.
-  double positive_number_or(const std::string& name, double fallback) const {
-    const double v = number_or(name, fallback);
-    if (!(v > 0) || !std::isfinite(v)) bad(name, "must be a positive number, got " + j_[name].dump());
-    return v;
-  }
-  // Absent -> fallback; explicit null -> nullopt (e.g. Gemma2 softcaps switched off).
-  std::optional<double> optional_positive_number(const std::string& name,
-                                                 std::optional<double> fallback) const {
-    if (!j_.contains(name)) return fallback;
-    if (j_[name].is_null()) return std::nullopt;
-    return positive_number_or(name, 0);
-  }
-  bool bool_or(const std::string& name, bool fallback) const {
-    if (!has(name)) return fallback;
-    if (!j_[name].is_boolean()) bad(name, "must be true or false, got " + j_[name].dump());
-    return j_[name].get<bool>();
-  }
-  std::string string_or(const std::string& name, const std::string& fallback) const {
-    if (!has(name)) return fallback;
-    if (!j_[name].is_string()) bad(name, "must be a string, got " + j_[name].dump());
-    return j_[name].get<std::string>();
-  }
-  [[noreturn]] void bad(const std::string& name, const std::string& what) const {
-    fail(where_, "field '" + name + "' " + what);
-  }
-
- private:
-  std::int64_t positive(const std::string& name, const json& v) const {
-    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0)
-      bad(name, "must be a positive integer, got " + v.dump());
-    return v.get<std::int64_t>();
-  }
-  const json& j_;
-  std::string where_;
-};
+using Fields = ConfigFields;
 
 Activation parse_activation(const Fields& f, const Family& family) {
   std::string field = family.activation_field;

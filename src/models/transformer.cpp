@@ -192,7 +192,6 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
                                      bool last_only) const {
   const auto B = ctx.batch, T = ctx.tokens, Tq = h_query.size(1), hd = config_.head_dim;
   const auto heads = config_.num_attention_heads, kv_heads = config_.num_key_value_heads;
-  const auto group = heads / kv_heads;
   auto q = linear(h_query, L.q, L.q_bias).view({B, Tq, heads, hd}).transpose(1, 2);
   auto k = linear(h, L.k, L.k_bias).view({B, T, kv_heads, hd}).transpose(1, 2);
   auto v = linear(h, L.v, L.v_bias).view({B, T, kv_heads, hd}).transpose(1, 2);

@@ -11,21 +11,6 @@ namespace relmoe {
 
 namespace {
 
-// Stored tensors no spec reads. Rotary inverse-frequency buffers (older Llama exports) and an
-// lm_head saved beside tied embeddings are derived data Hugging Face ignores too.
-std::vector<std::string> unused_tensors(const Checkpoint& checkpoint, const ModelConfig& config,
-                                        const std::vector<TensorSpec>& specs) {
-  std::set<std::string> used;
-  for (const auto& spec : specs) used.insert(checkpoint.stored_name(spec.name));
-  std::vector<std::string> unused;
-  for (const auto& name : checkpoint.stored_names()) {
-    const bool derived = name.ends_with(".rotary_emb.inv_freq") ||
-                         (config.tie_word_embeddings && name == family_of(config).names.lm_head + ".weight");
-    if (!used.count(name) && !derived) unused.push_back(name);
-  }
-  return unused;
-}
-
 std::string first_names(const std::vector<std::string>& names, std::size_t shown) {
   std::string out;
   for (std::size_t i = 0; i < std::min(shown, names.size()); ++i) out += (i ? ", " : "") + names[i];
@@ -35,27 +20,33 @@ std::string first_names(const std::vector<std::string>& names, std::size_t shown
 
 }  // namespace
 
-Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
-                     torch::ScalarType dtype, torch::Device device, bool allow_unused) {
+void check_layer_count(const Checkpoint& checkpoint, std::int64_t layers) {
   // Every layer has tensors of its own, so a file of N tensors holds fewer than N layers;
-  // checked before the specs are built, whose size follows the claimed layer count.
+  // checked before specs are built, whose number follows the claimed layer count.
   const auto stored = static_cast<std::int64_t>(checkpoint.stored_names().size());
-  if (config.num_hidden_layers > stored)
-    fail(checkpoint.source() + ": config.json", "field 'num_hidden_layers' is " +
-                                                    std::to_string(config.num_hidden_layers) + " but the checkpoint holds only " +
-                                                    std::to_string(stored) + " tensors");
-  const auto specs = tensor_specs(config);
-  for (const auto& spec : specs)
-    if (checkpoint.stored_name(spec.name).empty())
+  if (layers > stored)
+    fail(checkpoint.source() + ": config.json", "field 'num_hidden_layers' is " + std::to_string(layers) +
+                                                    " but the checkpoint holds only " + std::to_string(stored) + " tensors");
+}
+
+Weights load_checked(const Checkpoint& checkpoint, const std::vector<TensorSpec>& specs, const std::string& model,
+                     const std::function<bool(const std::string&)>& ignorable, torch::ScalarType dtype,
+                     torch::Device device, bool allow_unused) {
+  std::set<std::string> used;
+  for (const auto& spec : specs) {
+    const auto stored = checkpoint.stored_name(spec.name);
+    if (stored.empty())
       fail(checkpoint.source() + ": tensor '" + spec.name + "'",
-           "missing from the checkpoint (does config.json describe this model? model_type '" + config.model_type +
-               "', " + std::to_string(config.num_hidden_layers) + " layers)");
-  if (!allow_unused)
-    if (const auto unused = unused_tensors(checkpoint, config, specs); !unused.empty())
-      fail(checkpoint.source(), std::to_string(unused.size()) + " stored tensors are not used by the config.json model (" +
-                                    config.model_type + ", " + std::to_string(config.num_hidden_layers) +
-                                    " layers): " + first_names(unused, 4) +
-                                    "; fix config.json, or pass --allow-unused-tensors");
+           "missing from the checkpoint (does config.json describe this model? " + model + ")");
+    used.insert(stored);
+  }
+  std::vector<std::string> unused;
+  for (const auto& name : checkpoint.stored_names())
+    if (!used.count(name) && !ignorable(name)) unused.push_back(name);
+  if (!allow_unused && !unused.empty())
+    fail(checkpoint.source(), std::to_string(unused.size()) + " stored tensors are not used by the config.json model (" +
+                                  model + "): " + first_names(unused, 4) +
+                                  "; fix config.json, or pass --allow-unused-tensors");
   for (const auto& spec : specs)  // all shapes before the first conversion allocates
     if (checkpoint.shape(spec.name) != spec.shape)
       fail(checkpoint.file_of(spec.name).string() + ": tensor '" + spec.name + "'",
@@ -64,6 +55,20 @@ Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
   Weights weights;
   for (const auto& spec : specs) weights[spec.name] = checkpoint.get(spec.name, dtype, device, spec.shape);
   return weights;
+}
+
+Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
+                     torch::ScalarType dtype, torch::Device device, bool allow_unused) {
+  check_layer_count(checkpoint, config.num_hidden_layers);
+  // Rotary inverse-frequency buffers (older Llama exports) and an lm_head saved beside tied
+  // embeddings are derived data Hugging Face ignores too.
+  const std::string lm_head = family_of(config).names.lm_head + ".weight";
+  const auto derived = [&](const std::string& name) {
+    return name.ends_with(".rotary_emb.inv_freq") || (config.tie_word_embeddings && name == lm_head);
+  };
+  return load_checked(checkpoint, tensor_specs(config),
+                      config.model_type + ", " + std::to_string(config.num_hidden_layers) + " layers", derived, dtype,
+                      device, allow_unused);
 }
 
 torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch::ScalarType dtype,

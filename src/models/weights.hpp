@@ -25,6 +25,14 @@ using Weights = std::map<std::string, torch::Tensor>;
 Weights load_weights(const Checkpoint& checkpoint, const ModelConfig& config,
                      torch::ScalarType dtype, torch::Device device, bool allow_unused = false);
 
+// The checks behind load_weights, for any model: a layer count the checkpoint cannot hold
+// (before specs are built), then every spec present with its shape and no stored tensor left
+// over but those `ignorable` accepts (unless `allow_unused`); `model` names the model in messages.
+void check_layer_count(const Checkpoint& checkpoint, std::int64_t layers);
+Weights load_checked(const Checkpoint& checkpoint, const std::vector<TensorSpec>& specs, const std::string& model,
+                     const std::function<bool(const std::string&)>& ignorable, torch::ScalarType dtype,
+                     torch::Device device, bool allow_unused);
+
 // One randomly initialised tensor: matrices and embeddings ~ N(0, 0.02) as Hugging Face
 // initialises them, biases 0, norm scales 1 (0 for offset norms, whose scale is 1 + w).
 torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch::ScalarType dtype,

@@ -4,6 +4,7 @@
 // spelling is undone at load), so words are tokenized without re-spelling them.
 #include "text/json_node.hpp"
 #include "text/merge_table.hpp"
+#include "text/subword_model.hpp"
 #include "text/tokenizer.hpp"
 #include "text/word_cache.hpp"
 
@@ -16,19 +17,19 @@
 
 namespace relmoe {
 
-class BpeModel {
+class BpeModel final : public SubwordModel {
  public:
   // `node` is tokenizer.json's "model" (type BPE). `byte_level`: the pre-tokenizer maps bytes
   // to GPT-2 code points, so initial symbols are bytes instead of characters.
   BpeModel(const JsonNode& node, bool byte_level);
 
   // Appends the ids of one pre-tokenized word (valid UTF-8 unless byte-level).
-  void tokenize(std::string_view word, std::vector<TokenId>& out) const;
+  void tokenize(std::string_view word, std::vector<TokenId>& out) const override;
 
   // Id of a vocabulary entry given in its vocabulary spelling (e.g. "Ġyes").
-  std::optional<TokenId> token_to_id(std::string_view token) const;
+  std::optional<TokenId> token_to_id(std::string_view token) const override;
   // Largest id in the vocabulary + 1.
-  std::size_t size() const { return size_; }
+  std::size_t size() const override { return size_; }
 
  private:
   struct StringHash {

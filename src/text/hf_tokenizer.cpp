@@ -36,7 +36,7 @@ HfTokenizer::HfTokenizer(const JsonNode& root, const std::optional<JsonNode>& co
   root.object();  // the top level must be an object
   if (auto normalizer = root.find("normalizer")) normalizer_ = make_normalizer(*normalizer);
   pre_tokenization_ = make_pre_tokenization(root.find("pre_tokenizer"));
-  model_ = std::make_unique<BpeModel>(root.at("model"), pre_tokenization_.byte_level);
+  model_ = make_subword_model(root.at("model"), pre_tokenization_.byte_level);
   vocab_size_ = model_->size();
 
   std::vector<AddedToken> raw, normalized;
@@ -49,7 +49,9 @@ HfTokenizer::HfTokenizer(const JsonNode& root, const std::optional<JsonNode>& co
   normalized_added_ = AddedTokenMatcher(std::move(normalized));
 
   special_ = read_post_processor(root.find("post_processor"));
-  for (const auto* ids : {&special_.prefix, &special_.suffix})
+  std::vector<const std::vector<TokenId>*> lists = {&special_.prefix, &special_.suffix};
+  for (const auto& item : special_.pair) lists.push_back(&item.ids);
+  for (const auto* ids : lists)
     for (TokenId id : *ids)
       if (static_cast<std::size_t>(id) >= vocab_size_)
         root.at("post_processor").fail("special token id " + std::to_string(id) + " is outside the vocabulary");

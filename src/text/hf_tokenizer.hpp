@@ -1,9 +1,9 @@
 #pragma once
-// A Hugging Face tokenizer.json with a BPE model, run as the `tokenizers` library does:
-// added tokens in raw text -> normaliser -> added tokens in normalised text -> pre-tokenizer
-// -> BPE -> post-processor special tokens.
+// A Hugging Face tokenizer.json (BPE, WordPiece or Unigram model), run as the `tokenizers`
+// library does: added tokens in raw text -> normaliser -> added tokens in normalised text ->
+// pre-tokenizer -> model -> post-processor special tokens (and the pair template).
 #include "text/added_tokens.hpp"
-#include "text/bpe_model.hpp"
+#include "text/subword_model.hpp"
 #include "text/normalizer.hpp"
 #include "text/post_processor.hpp"
 #include "text/pre_tokenizer.hpp"
@@ -24,6 +24,9 @@ class HfTokenizer final : public Tokenizer {
   HfTokenizer(const JsonNode& root, const std::optional<JsonNode>& config);
 
   std::vector<TokenId> encode(std::string_view text, bool add_special) const override;
+  Encoding encode_pair(std::string_view a, std::string_view b, bool add_special) const override {
+    return apply_pair_template(special_, encode(a, false), encode(b, false), add_special);
+  }
   std::optional<TokenId> token_to_id(std::string_view token) const override;
   std::size_t vocab_size() const override { return vocab_size_; }
 
@@ -36,7 +39,7 @@ class HfTokenizer final : public Tokenizer {
   std::unordered_map<std::string, TokenId> added_ids_;
   std::unique_ptr<Normalizer> normalizer_;  // may be null
   PreTokenization pre_tokenization_;
-  std::unique_ptr<BpeModel> model_;
+  std::unique_ptr<SubwordModel> model_;
   SpecialTokens special_;
   std::size_t vocab_size_ = 0;
 };

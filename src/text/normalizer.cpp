@@ -1,12 +1,15 @@
 #include "text/normalizer.hpp"
 
 #include "base/error.hpp"
+#include "text/precompiled_charsmap.hpp"
 #include "text/regex.hpp"
+#include "text/utf8.hpp"
 
 #include <utf8proc.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 namespace relmoe {
@@ -96,6 +99,69 @@ class Sequence final : public Normalizer {
   std::vector<std::unique_ptr<Normalizer>> steps_;
 };
 
+// BERT's normaliser: drop NUL, U+FFFD and control characters and turn whitespace into ' '
+// (clean_text), surround CJK ideographs with spaces, strip accents (NFD, drop Mn), lower-case.
+// Lower-casing uses the simple one-code-point mapping.
+class BertNormalizer final : public Normalizer {
+ public:
+  BertNormalizer(bool clean_text, bool chinese, bool strip_accents, bool lowercase)
+      : clean_text_(clean_text), chinese_(chinese), strip_accents_(strip_accents), lowercase_(lowercase) {}
+  void normalize(std::string& text) const override {
+    if (strip_accents_) nfd_.normalize(text);
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    for (std::size_t pos = 0; pos < text.size();) {
+      char32_t c = utf8::decode(text, pos);
+      if (clean_text_) {
+        const bool control = c != '\t' && c != '\n' && c != '\r' && unicode::is_other(c);
+        if (c == 0 || c == 0xFFFD || control) continue;
+        if (unicode::is_whitespace(c)) c = ' ';
+      }
+      if (strip_accents_ && unicode::is_nonspacing_mark(c)) continue;
+      if (lowercase_) c = unicode::to_lower(c);
+      const bool spaced = chinese_ && unicode::is_cjk_ideograph(c);
+      if (spaced) out += ' ';
+      utf8::append(out, c);
+      if (spaced) out += ' ';
+    }
+    text = std::move(out);
+  }
+
+ private:
+  bool clean_text_, chinese_, strip_accents_, lowercase_;
+  UnicodeForm nfd_{utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE)};
+};
+
+class Precompiled final : public Normalizer {
+ public:
+  explicit Precompiled(std::optional<PrecompiledCharsmap> map) : map_(std::move(map)) {}
+  void normalize(std::string& text) const override {
+    if (map_) text = map_->normalize(text);
+  }
+
+ private:
+  std::optional<PrecompiledCharsmap> map_;  // absent: an empty map, the identity
+};
+
+std::unique_ptr<Normalizer> make_precompiled(const JsonNode& node) {
+  const auto field = node.find("precompiled_charsmap");
+  const std::string where = node.source() + ": " + (field ? field->path() : node.path());
+  if (!field) return std::make_unique<Precompiled>(std::nullopt);
+  // Either base64 text (what tokenizers writes) or an array of byte values (older files).
+  std::string bytes;
+  if (field->json().is_array()) {
+    for (std::size_t i = 0; i < field->array().size(); ++i) {
+      const auto b = field->element(i).integer();
+      if (b < 0 || b > 255) field->element(i).fail("not a byte");
+      bytes.push_back(static_cast<char>(b));
+    }
+  } else {
+    bytes = decode_base64(field->string(), where);
+  }
+  if (bytes.empty()) return std::make_unique<Precompiled>(std::nullopt);
+  return std::make_unique<Precompiled>(PrecompiledCharsmap(bytes, where));
+}
+
 std::unique_ptr<Normalizer> make_replace(const JsonNode& node) {
   const auto pattern = node.at("pattern");
   auto content = node.at("content").string();
@@ -124,6 +190,14 @@ std::unique_ptr<Normalizer> make_normalizer(const JsonNode& node) {
         utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
   if (type == "Replace") return make_replace(node);
   if (type == "Prepend") return std::make_unique<Prepend>(node.at("prepend").string());
+  if (type == "Precompiled") return make_precompiled(node);
+  if (type == "BertNormalizer") {
+    const bool lowercase = node.boolean_or("lowercase", true);
+    const auto strip = node.find("strip_accents");  // null: follows lowercase
+    return std::make_unique<BertNormalizer>(node.boolean_or("clean_text", true),
+                                            node.boolean_or("handle_chinese_chars", true),
+                                            strip ? strip->boolean() : lowercase, lowercase);
+  }
   if (type == "Sequence") {
     const auto list = node.at("normalizers");
     std::vector<std::unique_ptr<Normalizer>> steps;

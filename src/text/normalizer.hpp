@@ -1,7 +1,8 @@
 #pragma once
 // tokenizer.json "normalizer": rewrites each text segment before pre-tokenization.
 // Supported: NFC, NFD, NFKC, NFKD (utf8proc), Replace (String or Regex pattern), Prepend,
-// Sequence. Any other type is rejected at load time.
+// BertNormalizer, Precompiled (sentencepiece's compiled map), Sequence. Any other type is
+// rejected at load time.
 #include "text/json_node.hpp"
 
 #include <memory>

@@ -12,9 +12,25 @@
 
 namespace relmoe {
 
-struct SpecialTokens {
-  std::vector<TokenId> prefix, suffix;
+// One item of a pair template: special ids (sequence < 0) or sequence A (0) / B (1), each
+// with the token type id its tokens get.
+struct TemplateItem {
+  int sequence = -1;
+  std::vector<TokenId> ids;
+  std::int32_t type_id = 0;
 };
+
+struct SpecialTokens {
+  std::vector<TokenId> prefix, suffix;  // a single text: prefix A suffix
+  // A sentence pair. Empty: prefix A suffix prefix B suffix, B's part with type id 1 (what
+  // Hugging Face builds for a Llama-style template).
+  std::vector<TemplateItem> pair;
+};
+
+// A sentence pair's ids and token types: through the pair template with add_special, else
+// A B with type ids 0 and 1.
+Encoding apply_pair_template(const SpecialTokens& special, const std::vector<TokenId>& a,
+                             const std::vector<TokenId>& b, bool add_special);
 
 using TokenLookup = std::function<std::optional<TokenId>(std::string_view)>;
 

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "text/regex.hpp"
+#include "text/utf8.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -212,6 +213,27 @@ std::unique_ptr<PreTokenizer> make_metaspace(const JsonNode& node) {
   return std::make_unique<Metaspace>(std::move(replacement), scheme, node.boolean_or("split", true));
 }
 
+// BERT's pre-tokenizer: split at whitespace (removed), then every punctuation character apart.
+class BertPreTokenizer final : public PreTokenizer {
+ public:
+  void pre_tokenize(std::vector<Piece>& pieces) const override {
+    split_pieces(pieces, Behavior::Removed, false, [](const std::string& t) { return chars_where(t, unicode::is_whitespace); });
+    split_pieces(pieces, Behavior::Isolated, false,
+                 [](const std::string& t) { return chars_where(t, unicode::is_bert_punctuation); });
+  }
+
+ private:
+  template <typename Predicate>
+  static Ranges chars_where(const std::string& text, Predicate&& predicate) {
+    Ranges out;
+    for (std::size_t pos = 0; pos < text.size();) {
+      const std::size_t begin = pos;
+      if (predicate(utf8::decode(text, pos))) out.emplace_back(begin, pos);
+    }
+    return out;
+  }
+};
+
 class Identity final : public PreTokenizer {
  public:
   void pre_tokenize(std::vector<Piece>&) const override {}
@@ -222,6 +244,7 @@ std::unique_ptr<PreTokenizer> make_step(const JsonNode& node, bool& byte_level) 
   const auto type = node.at("type").string();
   if (type == "Split") return make_split(node);
   if (type == "Metaspace") return make_metaspace(node);
+  if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
   if (type == "ByteLevel") {
     byte_level = true;
     return std::make_unique<ByteLevelSplit>(node.boolean_or("add_prefix_space", true),

@@ -24,6 +24,9 @@ class SpmTokenizer final : public Tokenizer {
   SpmTokenizer(const SpmModelProto& model, const std::string& source, const std::optional<JsonNode>& config);
 
   std::vector<TokenId> encode(std::string_view text, bool add_special) const override;
+  Encoding encode_pair(std::string_view a, std::string_view b, bool add_special) const override {
+    return apply_pair_template(special_, encode(a, false), encode(b, false), add_special);
+  }
   std::optional<TokenId> token_to_id(std::string_view token) const override;
   std::size_t vocab_size() const override { return pieces_.size(); }
 

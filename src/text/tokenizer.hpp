@@ -13,6 +13,12 @@ namespace relmoe {
 
 using TokenId = std::int32_t;
 
+// Ids with their token type ids (0 for the first text of a pair, 1 for the second in BERT).
+struct Encoding {
+  std::vector<TokenId> ids;
+  std::vector<std::int32_t> type_ids;
+};
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -21,6 +27,10 @@ class Tokenizer {
   // add_special applies the post-processor's BOS/EOS (as HF `add_special_tokens=True`).
   // Invalid UTF-8 throws relmoe::Error.
   virtual std::vector<TokenId> encode(std::string_view text, bool add_special) const = 0;
+
+  // A sentence pair (query, item): each text encoded, then joined by the post-processor's pair
+  // template (BERT: [CLS] A [SEP] B [SEP], type ids 0 then 1) when add_special.
+  virtual Encoding encode_pair(std::string_view a, std::string_view b, bool add_special) const = 0;
 
   // Id of a single vocabulary entry or added token, written as in the vocabulary
   // (e.g. "Ġyes" for byte-level BPE); nullopt when absent.

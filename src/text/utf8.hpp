@@ -36,5 +36,15 @@ namespace relmoe::unicode {
 bool is_whitespace(char32_t c);
 // Letter or number general category (close to Rust's char::is_alphanumeric).
 bool is_alphanumeric(char32_t c);
+// Punctuation as BERT splits it: ASCII punctuation or a P* general category.
+bool is_bert_punctuation(char32_t c);
+// "Other" general categories (Cc, Cf, Cn, Co, Cs): what BERT's clean_text drops (but \t \n \r).
+bool is_other(char32_t c);
+// Nonspacing mark (Mn): what BERT's strip_accents removes after NFD.
+bool is_nonspacing_mark(char32_t c);
+// CJK ideographs BERT surrounds with spaces (its handle_chinese_chars ranges).
+bool is_cjk_ideograph(char32_t c);
+// Simple lower-case mapping of one code point.
+char32_t to_lower(char32_t c);
 
 }  // namespace relmoe::unicode
