@@ -53,10 +53,12 @@ TEST(SpmTrain, TrainsBpeAndUnigramWithSingleAnswerTokens) {
   if (std::system("spm_encode --help > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_encode not installed";
   auto sentences = synth_sentences(3000);
   auto path = relmoe::test::scratch_dir() / "relmoe_spm_test.model";
-  // Unigram: checked with the reference tool only (relmoe reads BPE tokenizer.model files).
   relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-unigram:800"), {"▁yes", "▁no"}, path);
   EXPECT_EQ(spm_encode(path, " yes").size(), 1u);
   EXPECT_EQ(spm_encode(path, "no").size(), 1u);
+  const auto unigram = relmoe::load_tokenizer(path);
+  for (const std::string text : {"รองเท้าผ้าใบ เซนโต สีดำ", "query: x | relevant: yes", "ẞ€漢"})
+    EXPECT_EQ(unigram->encode(text, false), spm_encode(path, text)) << text;
 
   relmoe::train_sentencepiece(sentences, relmoe::parse_spm_spec("spm-bpe:800"), {"▁yes", "▁no"}, path);
   auto tokenizer = relmoe::load_tokenizer(path);

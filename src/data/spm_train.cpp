@@ -123,7 +123,7 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const SpmTra
                                 "--model_type=" + spec.model_type,
                                 "--vocab_size=" + std::to_string(spec.vocab_size),
                                 "--character_coverage=" + std::to_string(character_coverage(sentences, spec.vocab_size, 259 + static_cast<int>(single_pieces.size()))),
-                                // relmoe's tokenizer.model reader implements identity normalisation.
+                                // Prompts are tokenized as written (no NFKC folding).
                                 "--normalization_rule_name=identity",
                                 "--byte_fallback=true",
                                 "--user_defined_symbols=" + symbols,

@@ -27,6 +27,25 @@ int base64_value(char c) {
 
 }  // namespace
 
+template <typename OnKey>
+void PrecompiledCharsmap::walk(std::string_view text, OnKey&& on_key) const {
+  std::size_t pos = offset_of(units_[0]);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return;
+    pos ^= c;
+    if (pos >= units_.size() || label_of(units_[pos]) != c) return;
+    const bool leaf = has_leaf(units_[pos]);
+    pos ^= offset_of(units_[pos]);  // in range: checked at load for every reachable unit
+    if (leaf) {
+      const auto value = value_of(units_[pos]);
+      const std::string_view replacement(normalized_.data() + value,
+                                         strnlen(normalized_.data() + value, normalized_.size() - value));
+      if (!on_key(i + 1, replacement)) return;
+    }
+  }
+}
+
 std::string decode_base64(std::string_view text, const std::string& where) {
   std::string out;
   out.reserve(text.size() / 4 * 3);
@@ -95,20 +114,21 @@ void PrecompiledCharsmap::check_reachable() const {
 }
 
 std::optional<std::string_view> PrecompiledCharsmap::transform(std::string_view chunk) const {
-  std::size_t pos = offset_of(units_[0]);
-  for (const char byte : chunk) {
-    const auto c = static_cast<unsigned char>(byte);
-    if (c == 0) break;
-    pos ^= c;
-    if (pos >= units_.size() || label_of(units_[pos]) != c) return std::nullopt;
-    const bool leaf = has_leaf(units_[pos]);
-    pos ^= offset_of(units_[pos]);  // in range: checked at load for every reachable unit
-    if (leaf) {  // the shortest matching key decides, as sentencepiece does
-      const auto value = value_of(units_[pos]);
-      return std::string_view(normalized_.data() + value, strnlen(normalized_.data() + value, normalized_.size() - value));
-    }
-  }
-  return std::nullopt;
+  std::optional<std::string_view> shortest;
+  walk(chunk, [&](std::size_t, std::string_view replacement) {
+    shortest = replacement;
+    return false;  // the shortest matching key decides, as Hugging Face's Precompiled does
+  });
+  return shortest;
+}
+
+std::optional<std::pair<std::size_t, std::string_view>> PrecompiledCharsmap::longest_prefix(std::string_view text) const {
+  std::optional<std::pair<std::size_t, std::string_view>> longest;
+  walk(text, [&](std::size_t length, std::string_view replacement) {
+    longest = std::pair{length, replacement};
+    return true;
+  });
+  return longest;
 }
 
 std::string PrecompiledCharsmap::normalize(std::string_view text) const {

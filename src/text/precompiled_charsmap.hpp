@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace relmoe {
@@ -22,10 +23,18 @@ class PrecompiledCharsmap {
   // point by its entry, or kept.
   std::string normalize(std::string_view text) const;
 
+  // sentencepiece's own use of the map (tokenizer.model): the longest key that prefixes `text`,
+  // as {bytes consumed, replacement}.
+  std::optional<std::pair<std::size_t, std::string_view>> longest_prefix(std::string_view text) const;
+
  private:
   // The normalised string of the shortest key that prefixes `chunk`, if any.
   std::optional<std::string_view> transform(std::string_view chunk) const;
   void check_reachable() const;
+  // Calls on_key(key length, replacement) for each key prefixing `text`, shortest first, while
+  // it returns true.
+  template <typename OnKey>
+  void walk(std::string_view text, OnKey&& on_key) const;
 
   std::vector<std::uint32_t> units_;
   std::string normalized_;

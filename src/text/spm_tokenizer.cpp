@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 
 namespace relmoe {
@@ -13,6 +14,23 @@ namespace {
 constexpr std::string_view kSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's visible space
 
 using Type = SpmModelProto::PieceType;
+
+// sentencepiece's unigram lattice: normal and user-defined pieces take part; unknown characters
+// score the worst normal score - 10; a user-defined piece scores its byte length x max_score -
+// 0.1, where sentencepiece starts max_score at FLT_MIN (the smallest positive float), so with
+// log-probability scores (all negative) that is about -0.1: user-defined pieces nearly always win.
+std::unique_ptr<UnigramModel> unigram_model(const SpmModelProto& model, const std::string& source, TokenId unk) {
+  float best = std::numeric_limits<float>::min();
+  for (const auto& p : model.pieces)
+    if (p.type == Type::Normal) best = std::max(best, p.score);
+  std::vector<UnigramPiece> pieces;
+  for (const auto& p : model.pieces) {
+    const bool user = p.type == Type::UserDefined;
+    const double score = user ? static_cast<float>(static_cast<float>(p.text.size()) * best - 0.1f) : p.score;
+    pieces.push_back({p.text, score, p.type == Type::Normal || user, p.type == Type::Normal});
+  }
+  return std::make_unique<UnigramModel>(pieces, unk, model.byte_fallback, source + ": unknown piece");
+}
 
 }  // namespace
 
@@ -23,11 +41,10 @@ SpmTokenizer::SpmTokenizer(const SpmModelProto& model, const std::string& source
       add_dummy_prefix_(model.add_dummy_prefix),
       remove_extra_whitespaces_(model.remove_extra_whitespaces),
       escape_whitespaces_(model.escape_whitespaces) {
-  if (model.model_type != SpmModelProto::ModelType::Bpe)
-    fail(source, "only SentencePiece BPE models are supported (use tokenizer.json for this model)");
+  if (model.model_type != SpmModelProto::ModelType::Bpe && model.model_type != SpmModelProto::ModelType::Unigram)
+    fail(source, "only SentencePiece BPE and unigram models are supported (use tokenizer.json for this model)");
   if (!model.precompiled_charsmap.empty())
-    fail(source, "normalization rule '" + model.normalizer_name +
-                     "' is not supported (only identity); use tokenizer.json for this model");
+    charsmap_.emplace(model.precompiled_charsmap, source + ": normalizer_spec.precompiled_charsmap");
   if (model.treat_whitespace_as_suffix) fail(source, "treat_whitespace_as_suffix is not supported");
   std::vector<AddedToken> user_defined, controls;
   byte_ids_.fill(-1);
@@ -58,6 +75,7 @@ SpmTokenizer::SpmTokenizer(const SpmModelProto& model, const std::string& source
   }
   if (!unk) fail(source, "SentencePiece model has no unknown piece");
   unk_id_ = *unk;
+  if (model.model_type == SpmModelProto::ModelType::Unigram) unigram_ = unigram_model(model, source, unk_id_);
   user_defined_ = AddedTokenMatcher(std::move(user_defined));
   control_pieces_ = AddedTokenMatcher(std::move(controls));
   if (auto it = reserved_.find(model.bos_piece); it != reserved_.end() && pieces_[it->second].type == Type::Control)
@@ -72,22 +90,41 @@ std::optional<TokenId> SpmTokenizer::token_to_id(std::string_view token) const {
   return std::nullopt;
 }
 
+// The next stretch of input and what it normalises to, as sentencepiece's NormalizePrefix:
+// a user-defined piece verbatim, else the charsmap's longest key, else one character.
+std::pair<std::size_t, std::string_view> SpmTokenizer::normalize_prefix(std::string_view text) const {
+  if (!user_defined_.empty())
+    if (const AddedToken* user = user_defined_.longest_at(text, 0)) return {user->content.size(), text.substr(0, user->content.size())};
+  if (charsmap_)
+    if (auto match = charsmap_->longest_prefix(text)) return *match;
+  const std::size_t size = std::min(text.size(), utf8::sequence_length(static_cast<unsigned char>(text[0])));
+  return {size, text.substr(0, size)};
+}
+
 std::string SpmTokenizer::normalize(std::string_view text) const {
-  if (remove_extra_whitespaces_)
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  if (remove_extra_whitespaces_)  // heading whitespace, after normalisation
+    while (!text.empty()) {
+      const auto [size, piece] = normalize_prefix(text);
+      if (piece != " ") break;
+      text.remove_prefix(size);
+    }
   std::string out;
   if (text.empty()) return out;
   const std::string_view space = escape_whitespaces_ ? kSpace : " ";
   if (add_dummy_prefix_) out += space;
   bool previous_space = remove_extra_whitespaces_;
-  for (char c : text) {
-    if (c == ' ') {
-      if (!previous_space || !remove_extra_whitespaces_) out += space;
-      previous_space = true;
-    } else {
-      out += c;
-      previous_space = false;
+  while (!text.empty()) {
+    auto [size, piece] = normalize_prefix(text);
+    text.remove_prefix(size);
+    while (previous_space && !piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+    if (!piece.empty()) {
+      for (char c : piece) {
+        if (c == ' ') out += space;
+        else out += c;
+      }
+      previous_space = piece.back() == ' ';
     }
+    if (!remove_extra_whitespaces_) previous_space = false;
   }
   if (remove_extra_whitespaces_)
     while (out.size() >= space.size() && out.ends_with(space)) out.resize(out.size() - space.size());
@@ -96,6 +133,10 @@ std::string SpmTokenizer::normalize(std::string_view text) const {
 
 void SpmTokenizer::encode_plain(std::string_view text, std::vector<TokenId>& out) const {
   const std::string normalized = normalize(text);
+  if (unigram_) {
+    unigram_->tokenize(normalized, out);
+    return;
+  }
   const std::string_view view = normalized;
   struct Symbol {
     std::size_t begin, size;

@@ -1,18 +1,22 @@
 #pragma once
-// A SentencePiece tokenizer.model of model type BPE (Llama 2, Gemma), encoded as
-// libsentencepiece does: identity normalisation with dummy prefix and "▁" for spaces,
-// user-defined pieces kept whole, score-ordered merges, byte fallback or <unk>.
+// A SentencePiece tokenizer.model of model type BPE (Llama 2, Gemma) or unigram (XLM-R style),
+// encoded as libsentencepiece does: its compiled normalisation map when the model has one
+// (longest match), dummy prefix and "▁" for spaces, user-defined pieces kept whole, then
+// score-ordered merges (BPE) or the unigram Viterbi (unigram_model.hpp), byte fallback or <unk>.
 // Control and unknown pieces written in the text (e.g. "<s>") are matched as tokens, as Hugging
 // Face's slow Llama tokenizer does; add_special prepends BOS like Llama 2 (tokenizer_config.json's
 // add_bos_token / add_eos_token adjust that when present).
 #include "text/added_tokens.hpp"
 #include "text/json_node.hpp"
 #include "text/post_processor.hpp"
+#include "text/precompiled_charsmap.hpp"
 #include "text/spm_model_proto.hpp"
 #include "text/tokenizer.hpp"
+#include "text/unigram_model.hpp"
 
 #include <array>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,6 +41,7 @@ class SpmTokenizer final : public Tokenizer {
   };
   using PieceMap = std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>>;
 
+  std::pair<std::size_t, std::string_view> normalize_prefix(std::string_view text) const;
   std::string normalize(std::string_view text) const;
   void encode_plain(std::string_view text, std::vector<TokenId>& out) const;
 
@@ -50,6 +55,8 @@ class SpmTokenizer final : public Tokenizer {
   bool byte_fallback_;
   bool add_dummy_prefix_, remove_extra_whitespaces_, escape_whitespaces_;
   SpecialTokens special_;
+  std::optional<PrecompiledCharsmap> charsmap_;  // absent: identity normalisation
+  std::unique_ptr<UnigramModel> unigram_;         // set for unigram models (else BPE merges)
 };
 
 }  // namespace relmoe

@@ -1,6 +1,6 @@
 #pragma once
-// Text -> token ids. Implementations: Hugging Face tokenizer.json (BPE, byte-level or
-// SentencePiece-style) and SentencePiece tokenizer.model (through libsentencepiece).
+// Text -> token ids. Implementations: Hugging Face tokenizer.json (BPE, WordPiece, Unigram) and
+// SentencePiece tokenizer.model (BPE and unigram, read by relmoe's own protobuf reader).
 #include <cstdint>
 #include <filesystem>
 #include <memory>

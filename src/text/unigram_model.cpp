@@ -4,6 +4,7 @@
 #include "text/utf8.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 
@@ -14,20 +15,15 @@ constexpr double kUnknownPenalty = 10.0;  // Hugging Face's K_UNK_PENALTY
 
 UnigramModel::UnigramModel(const JsonNode& node) {
   const auto vocab = node.at("vocab");
-  double min_score = std::numeric_limits<double>::infinity();
+  std::vector<UnigramPiece> pieces;
   for (std::size_t i = 0; i < vocab.array().size(); ++i) {
     const auto entry = vocab.element(i);
     if (!entry.json().is_array() || entry.json().size() != 2) entry.fail("expected [piece, score]");
-    const auto piece = entry.element(0).string();
-    const double score = entry.element(1).number();
-    utf8::require_valid(piece, entry.source() + ": " + entry.path());
-    const auto id = static_cast<TokenId>(i);
-    scores_.push_back(score);
-    min_score = std::min(min_score, score);
-    if (ids_.emplace(piece, id).second && !piece.empty()) add_piece(piece, id);
+    pieces.push_back({entry.element(0).string(), entry.element(1).number()});
+    utf8::require_valid(pieces.back().text, entry.source() + ": " + entry.path());
   }
-  if (scores_.empty()) vocab.fail("empty vocabulary");
-  unk_score_ = min_score - kUnknownPenalty;
+  if (pieces.empty()) vocab.fail("empty vocabulary");
+  add_pieces(pieces);
   unk_path_ = node.source() + ": " + node.path() + (node.path().empty() ? "" : ".") + "unk_id";
   if (auto unk = node.find("unk_id")) {
     if (unk->integer() < 0 || static_cast<std::size_t>(unk->integer()) >= scores_.size())
@@ -36,6 +32,25 @@ UnigramModel::UnigramModel(const JsonNode& node) {
     unk_ = static_cast<TokenId>(unk->integer());
   }
   byte_fallback_ = node.boolean_or("byte_fallback", false);
+}
+
+UnigramModel::UnigramModel(const std::vector<UnigramPiece>& pieces, std::optional<TokenId> unk, bool byte_fallback,
+                           std::string unk_where)
+    : unk_(unk), unk_path_(std::move(unk_where)), byte_fallback_(byte_fallback) {
+  if (pieces.empty()) fail(unk_path_, "empty vocabulary");
+  add_pieces(pieces);
+}
+
+void UnigramModel::add_pieces(const std::vector<UnigramPiece>& pieces) {
+  double min_score = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const auto& p = pieces[i];
+    const auto id = static_cast<TokenId>(i);
+    scores_.push_back(p.score);
+    if (p.normal) min_score = std::min(min_score, p.score);
+    if (ids_.emplace(p.text, id).second && p.matchable && !p.text.empty()) add_piece(p.text, id);
+  }
+  unk_score_ = (std::isfinite(min_score) ? min_score : 0.0) - kUnknownPenalty;
 }
 
 std::int32_t UnigramModel::child(std::int32_t node, unsigned char byte) const {

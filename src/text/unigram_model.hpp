@@ -12,14 +12,27 @@
 
 namespace relmoe {
 
+// One vocabulary entry: `matchable` pieces take part in segmentation (sentencepiece leaves its
+// control, byte and unused pieces out); min_score is taken over the `normal` ones.
+struct UnigramPiece {
+  std::string text;
+  double score = 0;
+  bool matchable = true, normal = true;
+};
+
 class UnigramModel final : public SubwordModel {
  public:
+  // tokenizer.json's "model" (type Unigram).
   explicit UnigramModel(const JsonNode& node);
+  // Id i is pieces[i]; `unk_where` names the unknown-piece setting in errors.
+  UnigramModel(const std::vector<UnigramPiece>& pieces, std::optional<TokenId> unk, bool byte_fallback,
+               std::string unk_where);
   void tokenize(std::string_view word, std::vector<TokenId>& out) const override;
   std::optional<TokenId> token_to_id(std::string_view token) const override;
   std::size_t size() const override { return scores_.size(); }
 
  private:
+  void add_pieces(const std::vector<UnigramPiece>& pieces);
   // A byte trie of the pieces: child of (node, byte) in one hash map, piece id per node.
   std::int32_t child(std::int32_t node, unsigned char byte) const;
   void add_piece(std::string_view piece, TokenId id);
