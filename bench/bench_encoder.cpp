@@ -7,6 +7,7 @@
 #include "io/safetensors_writer.hpp"
 #include "models/encoder.hpp"
 #include "runtime/compute.hpp"
+#include "bench_support.hpp"
 #include "runtime/process_setup.hpp"
 
 #include <chrono>
@@ -17,22 +18,14 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+using relmoe::bench::Clock;
+using relmoe::bench::seconds_since;
+using relmoe::bench::sgemm_gflops;
 
 int arg(int argc, char** argv, const std::string& name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (argv[i] == name) return std::atoi(argv[i + 1]);
   return fallback;
-}
-
-double sgemm_gflops(int n, int iters) {
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  torch::mm(a, b);  // warm-up
-  auto start = Clock::now();
-  for (int i = 0; i < iters; ++i) torch::mm(a, b);
-  return 2.0 * n * n * n * iters / seconds_since(start) / 1e9;
 }
 
 // Matrices ~ N(0, 0.02), norm scales 1, biases 0, as Hugging Face initialises BERT.

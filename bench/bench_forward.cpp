@@ -7,6 +7,7 @@
 // Environment: RELMOE_BENCH_THREADS overrides the default thread count; OPENBLAS_CORETYPE /
 // RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/process_setup.hpp).
 #include "models/transformer.hpp"
+#include "bench_support.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/compute.hpp"
 
@@ -18,11 +19,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using relmoe::bench::Clock;
+using relmoe::bench::seconds_since;
+using relmoe::bench::sgemm_gflops;
 
 // A field of /proc/self/status in bytes (e.g. VmHWM, VmRSS).
 double status_bytes(const std::string& field) {
@@ -48,14 +47,6 @@ relmoe::ModelConfig qwen2_half_b(std::int64_t layers) {
                                      {"rms_norm_eps", 1e-6},
                                      {"tie_word_embeddings", true}},
                                     "bench config");
-}
-
-double sgemm_gflops(int n, int iters) {
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  torch::mm(a, b);  // warm-up
-  auto start = Clock::now();
-  for (int i = 0; i < iters; ++i) torch::mm(a, b);
-  return 2.0 * n * n * n * iters / seconds_since(start) / 1e9;
 }
 
 // FLOPs the result actually needs: every layer's K/V projections for all tokens; Q, O and

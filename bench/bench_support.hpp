@@ -1,0 +1,25 @@
+#pragma once
+// What several benchmarks measure the same way: elapsed time and the in-process sgemm rate, the
+// anchor every forward throughput is compared with in the same run.
+#include <torch/torch.h>
+
+#include <chrono>
+
+namespace relmoe::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// GFLOP/s of an n x n x n float32 torch::mm, after one warm-up.
+inline double sgemm_gflops(int n, int iters) {
+  auto a = torch::randn({n, n}), b = torch::randn({n, n});
+  torch::mm(a, b);
+  const auto start = Clock::now();
+  for (int i = 0; i < iters; ++i) torch::mm(a, b);
+  return 2.0 * n * n * n * iters / seconds_since(start) / 1e9;
+}
+
+}  // namespace relmoe::bench
