@@ -37,6 +37,9 @@ EncoderBatch make_encoder_batch(const std::vector<Encoding>& encodings, std::int
 
 Encoder Encoder::load(const std::filesystem::path& dir, torch::ScalarType dtype, torch::Device device,
                       bool allow_unused_tensors) {
+  if (dtype == torch::kFloat16 && device.is_cpu())
+    fail("--dtype", "f16 is not supported on CPU (libtorch has no half-precision CPU kernels); use bf16 or f32, "
+                    "or a CUDA device");
   auto config = load_encoder_config(dir);
   const auto checkpoint = Checkpoint::open(dir);
   check_layer_count(checkpoint, config.num_hidden_layers);
