@@ -12,5 +12,5 @@ cmake --build build-asan -j"$(nproc)" --target relmoe relmoe_tests
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OMP_WAIT_POLICY=PASSIVE
-filter=${1:-"-ExperimentCli.*:ExpertTrain*.*:EvalCli.*:ReportHtml.*:Quickstart*.*"}
+filter=${1:-"-ExperimentCli.*:ExpertTrain*.*:EvalCli.*:ReportHtml.*"}
 build-asan/relmoe_tests --gtest_filter="$filter" --gtest_brief=1

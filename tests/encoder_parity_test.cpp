@@ -182,3 +182,33 @@ TEST(EncoderCli, HiddenPrintsEveryTokenAndTokenizePrintsTypeIds) {
   EXPECT_EQ(line["ids"], json::parse("[2, 69, 6040, 2609, 3070, 2718, 4072, 3, 3848, 6900, 3]"));
   EXPECT_EQ(line["type_ids"], json::parse("[0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]"));
 }
+
+TEST(EncoderCli, ALongPairLosesTheMiddleOfItsIdsAndTypeIdsAlike) {
+  RELMOE_REQUIRE_SHARED("reference/encoders/tiny-bert/tokenizer.json");
+  const auto model = relmoe::test::shared_dir() / "reference/encoders/tiny-bert";
+  std::string item;
+  for (int i = 0; i < 60; ++i) item += "exterior screws ";
+  const json pair = {{"text", item}, {"pair", "central air units"}};  // the cut falls in the first text
+  const auto tokenized = relmoe::test::run_command("echo '" + pair.dump() + "' | " + relmoe::test::binary().string() +
+                                                   " tokenize --add-special --tokenizer " + model.string());
+  ASSERT_EQ(tokenized.status, 0) << tokenized.output;
+  const auto full = json::parse(tokenized.output);
+  ASSERT_GT(full["ids"].size(), 128u);  // tiny-bert has 128 positions
+  json ids = json::array(), types = json::array();
+  for (std::size_t i = 0; i < full["ids"].size(); ++i)
+    if (i < 120 || i >= full["ids"].size() - 8) {
+      ids.push_back(full["ids"][i]);
+      types.push_back(full["type_ids"][i]);
+    }
+  const auto dir = relmoe::test::scratch_dir();
+  std::ofstream(dir / "long_pair.jsonl") << pair.dump() << "\n" << json{{"ids", ids}, {"type_ids", types}}.dump() << "\n";
+  const auto hidden = relmoe::test::run_command(relmoe::test::binary().string() + " hidden --threads 1 --model " +
+                                                model.string() + " < " + (dir / "long_pair.jsonl").string() + " 2>/dev/null");
+  ASSERT_EQ(hidden.status, 0) << hidden.output;
+  std::istringstream lines(hidden.output);
+  std::string cut, explicit_cut;
+  std::getline(lines, cut);
+  std::getline(lines, explicit_cut);
+  EXPECT_EQ(json::parse(cut)["hidden"].size(), 128u);
+  EXPECT_EQ(cut, explicit_cut);
+}

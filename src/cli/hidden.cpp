@@ -173,7 +173,7 @@ int run(const Options& o) {
     if (encoding.ids.empty()) fail(where, "no tokens");
     if (truncate_prompt(encoding.ids, model.limit)) {
       ++truncated;
-      encoding.type_ids.resize(encoding.ids.size());  // the cut keeps the first type ids' count
+      truncate_prompt(encoding.type_ids, model.limit);  // the same positions go
     }
     // A batch holds at most --batch lines and --token-budget padded tokens.
     const std::size_t grown = std::max(longest, encoding.ids.size());
