@@ -66,6 +66,18 @@ void require_finite(const torch::Tensor& values, const std::vector<std::size_t>&
          "the model produced a non-finite hidden state or score");
 }
 
+// A {"text"[, "pair"]} line through `tokenizer` (special tokens added), or an {"ids"} line.
+Encoding read_line(const nlohmann::json& value, const Tokenizer* tokenizer, std::int64_t vocab, std::int64_t types,
+                   const std::string& where) {
+  if (is_text_line(value)) {
+    if (!tokenizer) fail(where, "\"text\" needs a tokenizer in the model directory");
+    return encode_text_line(value, *tokenizer, true, where);
+  }
+  if (!value.is_object() || !value.contains("ids") || !value["ids"].is_array())
+    fail(where, "expected an object with an \"ids\" array or a \"text\" string");
+  return ids_line(value, vocab, types, where);
+}
+
 // One model behind `hidden`: how lines become encodings and batches become output lines.
 struct Model {
   std::function<Encoding(const nlohmann::json&, const std::string&)> read;
@@ -79,13 +91,7 @@ Model decoder_model(const Options& o) {
   Model m;
   m.limit = static_cast<std::size_t>(max_prompt_tokens(expert->model().config(), o.token_budget));
   m.read = [expert](const nlohmann::json& value, const std::string& where) {
-    if (is_text_line(value)) {
-      if (!expert->tokenizer()) fail(where, "\"text\" needs a tokenizer in the model directory");
-      return encode_text_line(value, *expert->tokenizer(), true, where);
-    }
-    if (!value.is_object() || !value.contains("ids") || !value["ids"].is_array())
-      fail(where, "expected an object with an \"ids\" array or a \"text\" string");
-    return ids_line(value, expert->model().config().vocab_size, 1, where);
+    return read_line(value, expert->tokenizer(), expert->model().config().vocab_size, 1, where);
   };
   m.run = [expert, o](const std::vector<Encoding>& batch, const std::vector<std::size_t>& lines) {
     std::vector<std::vector<TokenId>> ids;
@@ -132,13 +138,7 @@ Model encoder_model(const Options& o) {
   Model m;
   m.limit = static_cast<std::size_t>(std::min(positions, o.token_budget));
   m.read = [encoder, tokenizer](const nlohmann::json& value, const std::string& where) {
-    if (is_text_line(value)) {
-      if (!tokenizer) fail(where, "\"text\" needs a tokenizer in the model directory");
-      return encode_text_line(value, *tokenizer, true, where);
-    }
-    if (!value.is_object() || !value.contains("ids") || !value["ids"].is_array())
-      fail(where, "expected an object with an \"ids\" array or a \"text\" string");
-    return ids_line(value, encoder->config().vocab_size, encoder->config().type_vocab_size, where);
+    return read_line(value, tokenizer.get(), encoder->config().vocab_size, encoder->config().type_vocab_size, where);
   };
   m.run = [encoder](const std::vector<Encoding>& batch, const std::vector<std::size_t>& lines) {
     torch::InferenceMode guard;
