@@ -37,9 +37,9 @@ const Data& data() {
       ids.push_back(p.id);
     }
     std::filesystem::remove_all(d.dir);
-    const std::vector<relmoe::ExpertColumn> experts = {{"qwen", 896, torch::kFloat16, true, 0, ""},
-                                                       {"gemma", 1024, torch::kFloat16, true, 0, ""},
-                                                       {"sailor", 2048, torch::kFloat16, true, 0, ""}};
+    const std::vector<relmoe::ExpertColumn> experts = {{{"qwen", {}, 896}, torch::kFloat16, true, 0},
+                                                       {{"gemma", {}, 1024}, torch::kFloat16, true, 0},
+                                                       {{"sailor", {}, 2048}, torch::kFloat16, true, 0}};
     relmoe::FeatureStoreWriter w(d.dir, ids, experts);
     torch::manual_seed(0);
     for (const auto& e : experts)

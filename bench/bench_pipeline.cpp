@@ -11,13 +11,14 @@
 // machine); the summaries show per-expert load and busy time, and per-stage time.
 //
 //   bench_pipeline [--pairs 600] [--threads 2] [--hidden 128] [--layers 2] [--only 1234] [--repeat 3]
-#include "io/pairs.hpp"
+#include "io/pair_reader.hpp"
+#include "io/pair_writer.hpp"
 #include "models/expert.hpp"
 #include "models/random_expert.hpp"
 #include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 #include "pipeline/bucketing.hpp"
-#include "pipeline/prompts.hpp"
+#include "models/prompt_encoding.hpp"
 #include "pipeline/score_output.hpp"
 #include "pipeline/scorer.hpp"
 #include "runtime/compute.hpp"
@@ -50,7 +51,7 @@ fs::path shared_dev() {
 std::vector<relmoe::Pair> input_pairs(int n) {
   std::vector<relmoe::Pair> pairs;
   if (fs::exists(shared_dev())) {
-    relmoe::PairReader reader(shared_dev());
+    relmoe::PairStream reader(shared_dev());
     relmoe::Pair p;
     while (static_cast<int>(pairs.size()) < n && reader.next(p)) pairs.push_back(p);
     return pairs;
@@ -96,18 +97,18 @@ std::vector<std::int64_t> prompt_lengths(const relmoe::Tokenizer& tok, const std
 
 struct Bench {
   fs::path root;
-  std::vector<relmoe::ExpertSpec> experts;
+  std::vector<relmoe::ExpertRecord> experts;
   std::vector<std::string> markets;
   fs::path input;
 };
 
 fs::path make_model(const Bench& b, relmoe::Routing routing, const std::string& name, std::int64_t width) {
   relmoe::MoeConfig c;
-  std::vector<relmoe::ModelExpert> listed;
+  std::vector<relmoe::ExpertRecord> listed;
   for (const auto& e : b.experts) {
     c.experts.push_back(e.name);
     c.widths.push_back(width);
-    listed.push_back({e.name, width, e.dir.string()});
+    listed.push_back({e.name, e.dir, width});
   }
   c.routing = routing;
   c.k = 2;

@@ -1,5 +1,5 @@
 // Speed of synthetic data generation (pairs per second, including titles and the corpus).
-#include "data/synth.hpp"
+#include "synth/synth.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git python3
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libpcre2-dev libutf8proc-dev libsentencepiece-dev sentencepiece
+  libpcre2-dev libutf8proc-dev sentencepiece
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   chromium libxml2-dev libpng-dev

@@ -1,7 +1,7 @@
 // `relmoe experiment` end to end on a small synthetic data set with briefly trained experts: an
 // interrupted first run leaves no report; the rerun resumes to a report.json that follows the
 // contract and whose models feed `relmoe eval` again; `relmoe report` re-renders the same page.
-#include "io/pairs.hpp"
+#include "io/pair_reader.hpp"
 #include "support.hpp"
 
 #include <nlohmann/json.hpp>

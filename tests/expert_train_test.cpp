@@ -1,14 +1,14 @@
-#include "data/spm_train.hpp"
+#include "expert_training/spm_train.hpp"
 
-#include "data/expert_recipe.hpp"
-#include "data/expert_trainer.hpp"
+#include "expert_training/expert_recipe.hpp"
+#include "expert_training/expert_trainer.hpp"
 #include "io/checkpoint.hpp"
 #include "models/token_batch.hpp"
 #include "models/transformer.hpp"
 #include "text/expert_text_config.hpp"
 
 #include "base/error.hpp"
-#include "data/synth.hpp"
+#include "synth/synth.hpp"
 #include "support.hpp"
 #include "text/tokenizer.hpp"
 

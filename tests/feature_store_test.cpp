@@ -26,8 +26,8 @@ std::vector<std::string> make_ids(int n) {
 }
 
 const std::vector<relmoe::ExpertColumn> kExperts = {
-    {"qwen", 6, torch::kFloat16, true, 0, ""},
-    {"gemma", 4, torch::kFloat32, false, 0, ""},
+    {{"qwen", {}, 6}, torch::kFloat16, true, 0},
+    {{"gemma", {}, 4}, torch::kFloat32, false, 0},
 };
 
 std::string error_of(const std::function<void()>& f) {

@@ -1,6 +1,7 @@
 // Config parsing, loading errors, save/load round trip and autograd through the forward.
 #include "base/error.hpp"
 #include "io/safetensors_writer.hpp"
+#include "models/decoder_tensors.hpp"
 #include "models/transformer.hpp"
 #include "support.hpp"
 

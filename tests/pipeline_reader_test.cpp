@@ -1,7 +1,7 @@
 // Streaming pairs: same rows as the whole-file reader, continuing from a saved position, and
 // malformed rows reported with their line numbers without losing the rest of the file.
 #include "base/error.hpp"
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 #include "pipeline/chunk_reader.hpp"
 #include "support.hpp"
 
@@ -29,7 +29,7 @@ const std::string kGood =
 
 TEST(PairStream, MatchesWholeFileReaderAndResumesFromAPosition) {
   const auto path = write_file("relmoe_stream_good.tsv", kGood);
-  const auto all = relmoe::read_pairs_any(path);
+  const auto all = relmoe::read_pairs(path);
   ASSERT_EQ(all.size(), 4u);
   relmoe::PairStream stream(path);
   relmoe::Pair p;

@@ -3,7 +3,7 @@
 #include "base/error.hpp"
 #include "io/feature_store.hpp"
 #include "moe/dataset.hpp"
-#include "pipeline/prompts.hpp"
+#include "models/prompt_encoding.hpp"
 #include "pipeline/scorer.hpp"
 #include "pipeline/score_output.hpp"
 #include "pipeline_support.hpp"
@@ -60,8 +60,7 @@ std::vector<float> reference_scores(const TinyMoe& moe, const std::vector<relmoe
     batch.markets = torch::tensor({model->config.market_index(p.market)}, torch::kLong);
     const relmoe::HiddenFetch fetch = [&](int e, const torch::Tensor&) {
       std::int64_t truncated = 0;
-      const auto ids = relmoe::encode_prompt(experts[e], moe.experts[e].name, p, relmoe::render_prompt(experts[e], p),
-                                             4096, truncated);
+      const auto ids = relmoe::PromptEncoder::of(experts[e], moe.experts[e].name, 4096).encode(p, truncated);
       return experts[e].hidden({ids}).last_hidden.to(torch::kFloat16).to(torch::kFloat32);
     };
     out.push_back(model->forward(batch, fetch, false).logits.item<float>());

@@ -1,7 +1,8 @@
 #pragma once
 // Fixtures for the batch-scorer tests: a small MoE over random experts written to disk the way
 // `relmoe train` leaves it (config.json, model.safetensors, experts.json), and pairs files.
-#include "io/pairs.hpp"
+#include "io/pair_reader.hpp"
+#include "io/pair_writer.hpp"
 #include "models/random_expert.hpp"
 #include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
@@ -17,7 +18,7 @@ namespace relmoe::test {
 
 struct TinyMoe {
   std::filesystem::path root, model;
-  std::vector<ExpertSpec> experts;
+  std::vector<ExpertRecord> experts;
 };
 
 inline const std::vector<std::string>& tiny_markets() {
@@ -56,8 +57,8 @@ inline TinyMoe make_tiny_moe(const std::string& name, Routing routing, int k = 2
   model->eval();
   t.model = t.root / "model";
   save_model(model, t.model);
-  std::vector<ModelExpert> listed;
-  for (int e = 0; e < 3; ++e) listed.push_back({t.experts[e].name, widths[e], t.experts[e].dir.string()});
+  std::vector<ExpertRecord> listed;
+  for (int e = 0; e < 3; ++e) listed.push_back({t.experts[e].name, t.experts[e].dir, widths[e]});
   write_model_experts(t.model, listed);
   return t;
 }

@@ -1,4 +1,4 @@
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 
 #include "base/error.hpp"
 #include "support.hpp"
@@ -15,7 +15,7 @@ std::filesystem::path write_file(const std::string& name, const std::string& byt
 
 std::string error_of(const std::filesystem::path& path, const relmoe::ColumnMapping& mapping = {}) {
   try {
-    relmoe::read_pairs_any(path, mapping);
+    relmoe::read_pairs(path, mapping);
   } catch (const relmoe::Error& e) {
     return e.what();
   }
@@ -28,7 +28,7 @@ std::string error_of(const std::filesystem::path& path, const relmoe::ColumnMapp
 
 TEST(Reader, TsvWithColumnMappingAndDefaults) {
   auto path = write_file("relmoe_map.tsv", "q\ttitle\trel\textra\nred shoes\tRed sneaker\t1\tx\n\nblue bag\tTote\t0\ty\n");
-  auto pairs = relmoe::read_pairs_any(path, relmoe::parse_column_mapping("query=q,item=title,label=rel"));
+  auto pairs = relmoe::read_pairs(path, relmoe::parse_column_mapping("query=q,item=title,label=rel"));
   ASSERT_EQ(pairs.size(), 2u);
   EXPECT_EQ(pairs[0].query, "red shoes");
   EXPECT_EQ(pairs[0].item, "Red sneaker");
@@ -36,21 +36,6 @@ TEST(Reader, TsvWithColumnMappingAndDefaults) {
   EXPECT_EQ(pairs[1].market, "default");
   EXPECT_EQ(pairs[1].id, "relmoe_map-4");  // file stem + line
   EXPECT_FALSE(pairs[1].grade.has_value());
-}
-
-TEST(Reader, TsvInProjectSchemaMatchesPairReader) {
-  RELMOE_REQUIRE_SHARED("data/relevance/dev.tsv");
-  auto path = relmoe::test::shared_dir() / "data/relevance/dev.tsv";
-  auto any = relmoe::read_pairs_any(path);
-  auto reference = relmoe::read_pairs(path);
-  ASSERT_EQ(any.size(), reference.size());
-  for (std::size_t i = 0; i < any.size(); i += 97) {
-    EXPECT_EQ(any[i].id, reference[i].id);
-    EXPECT_EQ(any[i].market, reference[i].market);
-    EXPECT_EQ(any[i].item_desc, reference[i].item_desc);
-    EXPECT_EQ(any[i].label, reference[i].label);
-    EXPECT_EQ(any[i].grade, reference[i].grade);
-  }
 }
 
 TEST(Reader, CsvQuotingPerRfc4180) {
@@ -64,7 +49,7 @@ TEST(Reader, CsvQuotingPerRfc4180) {
                     "a,shop-th,\"shoes, red\",\"He said \"\"hi\"\"\",\"two\r\nlines\",1\r\n"
                     "b,shop-th,เสื้อ,Shirt,,\r\n"
                     "c,shop-th,q,i,,0\r\n");
-  auto pairs = relmoe::read_pairs_any(path);
+  auto pairs = relmoe::read_pairs(path);
   ASSERT_EQ(pairs.size(), 3u);
   EXPECT_EQ(pairs[0].id, "a");
   EXPECT_EQ(pairs[0].query, "shoes, red");
@@ -80,7 +65,7 @@ TEST(Reader, JsonLinesWithMappingAndTypedValues) {
                          "{\"q\": \"tai nghe\", \"title\": \"Tai nghe Sora\", \"rel\": true, \"market\": \"vn\", \"item_desc\": null}\n"
                          "\n"
                          "{\"q\": \"ốp lưng\", \"title\": \"Case\", \"rel\": 0, \"grade\": 2.5, \"id\": 17}\n");
-  auto pairs = relmoe::read_pairs_any(path, relmoe::parse_column_mapping("query=q,item=title,label=rel"));
+  auto pairs = relmoe::read_pairs(path, relmoe::parse_column_mapping("query=q,item=title,label=rel"));
   ASSERT_EQ(pairs.size(), 2u);
   EXPECT_EQ(pairs[0].market, "vn");
   EXPECT_EQ(*pairs[0].label, 1.0f);
@@ -140,7 +125,7 @@ TEST(Reader, ColumnMappingAndFormatErrors) {
   EXPECT_THROW(relmoe::parse_pair_format("xml"), relmoe::Error);
   // An explicit format overrides the extension.
   auto path = write_file("relmoe_csv_named.txt", "query,item\na,b\n");
-  EXPECT_EQ(relmoe::read_pairs_any(path, {}, relmoe::PairFormat::Csv).size(), 1u);
+  EXPECT_EQ(relmoe::read_pairs(path, {}, relmoe::PairFormat::Csv).size(), 1u);
 }
 
 TEST(Reader, CliConvertsCsvToProjectTsv) {

@@ -2,7 +2,7 @@
 // XLM-R ships) through relmoe's reader, against SentencePiece's own spm_encode: a model is trained
 // here with spm_train (user-defined pieces, byte fallback) and both encode the same strings.
 #include "support.hpp"
-#include "data/synth.hpp"
+#include "synth/synth.hpp"
 #include "pipeline_support.hpp"
 #include "text/tokenizer.hpp"
 

@@ -1,7 +1,8 @@
-#include "data/synth.hpp"
+#include "io/pair_reader.hpp"
+#include "synth/synth.hpp"
 
 #include "base/error.hpp"
-#include "data/text_noise.hpp"
+#include "synth/text_noise.hpp"
 #include "support.hpp"
 
 #include <fstream>

@@ -54,7 +54,7 @@ Synthetic make_synthetic(const std::string& name, std::int64_t per_split,
     }
   const auto experts = rows[0].size();
   std::vector<relmoe::ExpertColumn> columns;
-  for (std::size_t e = 0; e < experts; ++e) columns.push_back({"e" + std::to_string(e), width, torch::kFloat32, false, 0, ""});
+  for (std::size_t e = 0; e < experts; ++e) columns.push_back({{"e" + std::to_string(e), {}, width}, torch::kFloat32, false, 0});
   relmoe::FeatureStoreWriter writer(s.store, ids, columns);
   for (std::size_t e = 0; e < experts; ++e) {
     std::vector<torch::Tensor> latent;

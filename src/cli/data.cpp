@@ -1,8 +1,10 @@
 // `relmoe data synth`: synthetic multi-market relevance data.
 // `relmoe data convert`: any TSV/CSV/JSONL pairs file -> the project's TSV schema.
 #include "cli/command.hpp"
-#include "data/pair_formats.hpp"
-#include "data/synth.hpp"
+#include "cli/pair_input.hpp"
+#include "io/pair_reader.hpp"
+#include "io/pair_writer.hpp"
+#include "synth/synth.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -18,7 +20,8 @@ struct SynthArgs {
 };
 
 struct ConvertArgs {
-  std::string in, out, columns, format = "auto";
+  std::string in, out;
+  PairInput input;
 };
 
 int run_synth(const SynthArgs& args) {
@@ -42,13 +45,13 @@ int run_synth(const SynthArgs& args) {
 }
 
 int run_convert(const ConvertArgs& args) {
-  auto pairs = read_pairs_any(args.in, parse_column_mapping(args.columns), parse_pair_format(args.format));
+  const auto pairs = args.input.read(args.in);
   write_pairs(args.out, pairs);
   spdlog::info("wrote {} pairs to {}", pairs.size(), args.out);
   return 0;
 }
 
-const Register kRegister{{"data", "Generate or convert relevance data", [](CLI::App& sub) {
+const Register command{{"data", "Generate or convert relevance data", [](CLI::App& sub) {
   sub.require_subcommand(1);
   auto synth_args = std::make_shared<SynthArgs>();
   auto* s = sub.add_subcommand("synth", "Synthetic multi-market relevance pairs + unlabelled corpus");
@@ -70,8 +73,7 @@ const Register kRegister{{"data", "Generate or convert relevance data", [](CLI::
   auto* c = sub.add_subcommand("convert", "Read TSV/CSV/JSONL pairs, write the project's TSV schema");
   c->add_option("--in", convert_args->in, "Input file")->required();
   c->add_option("--out", convert_args->out, "Output .tsv")->required();
-  c->add_option("--columns", convert_args->columns, "Column mapping, e.g. query=q,item=title,label=rel");
-  c->add_option("--format", convert_args->format, "auto (by extension), tsv, csv or jsonl")->capture_default_str();
+  convert_args->input.add(*c);
 
   return std::function<int()>([s, synth_args, convert_args] {
     return s->parsed() ? run_synth(*synth_args) : run_convert(*convert_args);

@@ -1,7 +1,7 @@
 // relmoe embed: the feature store of hidden states for every pair and expert.
 #include "base/error.hpp"
 #include "cli/command.hpp"
-#include "data/pair_formats.hpp"
+#include "cli/pair_input.hpp"
 #include "pipeline/embed_features.hpp"
 #include "runtime/compute.hpp"
 
@@ -12,18 +12,19 @@ namespace {
 
 struct EmbedArgs {
   std::vector<std::string> experts;
-  std::string data, out, columns, dtype = "f32", store_dtype = "f16", device = "cpu";
+  std::string data, out, dtype = "f32", store_dtype = "f16", device = "cpu";
   int batch = 16, threads = 0;
   bool allow_unused = false;
+  PairInput input;
 };
 
-Register embed_command{{"embed", "Extract last-token hidden states of every pair for each expert into a feature store",
+const Register command{{"embed", "Extract last-token hidden states of every pair for each expert into a feature store",
   [](CLI::App& sub) {
     auto args = std::make_shared<EmbedArgs>();
     sub.add_option("--expert", args->experts, "NAME=DIR of an expert checkpoint (repeatable)")->required();
     sub.add_option("--data", args->data, "pairs file (.tsv, .csv, .jsonl)")->required();
     sub.add_option("--out", args->out, "feature store directory (resumed when it exists)")->required();
-    sub.add_option("--columns", args->columns, "column mapping, e.g. query=q,item=title");
+    args->input.add(sub);
     sub.add_option("--dtype", args->dtype, "run dtype: f32, bf16, f16");
     sub.add_option("--store-dtype", args->store_dtype, "stored dtype: f16 or f32");
     sub.add_option("--batch", args->batch, "sequences per forward");
@@ -39,9 +40,9 @@ Register embed_command{{"embed", "Extract last-token hidden states of every pair
       options.store_dtype = parse_dtype(args->store_dtype);
       if (options.store_dtype == torch::kBFloat16) fail("--store-dtype", "must be f16 or f32");
       options.device = parse_device(args->device);
-      std::vector<ExpertSpec> experts;
-      for (const auto& e : args->experts) experts.push_back(parse_expert_spec(e));
-      auto pairs = read_pairs_any(args->data, parse_column_mapping(args->columns));
+      std::vector<ExpertRecord> experts;
+      for (const auto& e : args->experts) experts.push_back(parse_expert_record(e));
+      const auto pairs = args->input.read(args->data);
       embed_features(experts, pairs, args->out, options);
       std::cerr << "embed: " << pairs.size() << " pairs x " << experts.size() << " experts -> " << args->out << "\n";
       return 0;

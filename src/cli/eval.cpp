@@ -1,10 +1,11 @@
 // relmoe eval: AUC overall and per market with bootstrap intervals, and expert usage.
 #include "cli/command.hpp"
+#include "cli/pair_input.hpp"
+#include "io/json_file.hpp"
 
 #include "base/error.hpp"
 #include "eval/report.hpp"
 #include "io/feature_store.hpp"
-#include "io/pairs.hpp"
 #include "moe/dataset.hpp"
 #include "moe/model_io.hpp"
 #include "runtime/compute.hpp"
@@ -15,6 +16,7 @@ namespace relmoe::cli {
 namespace {
 
 struct EvalArgs {
+  PairInput input;
   std::string model, single, features, data, report;
   int resamples = 1000;
   std::uint64_t seed = 0;
@@ -44,7 +46,7 @@ int run(const EvalArgs& a) {
   set_threads(a.threads);
   if (a.model.empty() == a.single.empty()) fail("relmoe eval", "give exactly one of --model or --single");
   const auto store = FeatureStore::open(a.features);
-  const auto pairs = read_pairs(a.data);
+  const auto pairs = a.input.read(a.data);
   if (pairs.empty()) fail(a.data, "holds no pairs");
   EvalInput input;
   if (!a.single.empty()) {
@@ -61,13 +63,14 @@ int run(const EvalArgs& a) {
   return 0;
 }
 
-const Register reg{{"eval", "Evaluate a trained model (or one expert's own score) on labelled pairs",
+const Register command{{"eval", "Evaluate a trained model (or one expert's own score) on labelled pairs",
                     [](CLI::App& app) {
                       auto a = std::make_shared<EvalArgs>();
                       app.add_option("--model", a->model, "model directory from `relmoe train`");
                       app.add_option("--single", a->single, "instead of a model: this expert's score column");
                       app.add_option("--features", a->features, "feature store directory")->required();
-                      app.add_option("--data", a->data, "labelled pairs TSV")->required();
+                      app.add_option("--data", a->data, "labelled pairs (.tsv, .csv, .jsonl)")->required();
+                      a->input.add(app);
                       app.add_option("--report", a->report, "write the JSON report here");
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
                       app.add_option("--seed", a->seed, "bootstrap seed")->capture_default_str();

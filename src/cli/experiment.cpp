@@ -5,8 +5,8 @@
 #include "cli/train_options.hpp"
 
 #include "base/error.hpp"
-#include "pipeline/experiment_data.hpp"
-#include "pipeline/run_flow.hpp"
+#include "flow/experiment_data.hpp"
+#include "flow/run_flow.hpp"
 #include "runtime/compute.hpp"
 
 #include <spdlog/spdlog.h>
@@ -41,8 +41,7 @@ void apply_tokenizers(std::vector<FlowExpert>& experts, const std::vector<std::s
 std::vector<FlowExpert> experts_for(const ExperimentArgs& a, const RunLayout& layout) {
   std::vector<FlowExpert> experts;
   for (const auto& spec : a.experts) {
-    const auto e = parse_expert_spec(spec);
-    experts.push_back({e.name, e.dir, std::nullopt});
+    experts.push_back({parse_expert_record(spec), std::nullopt});
   }
   if (!experts.empty()) {
     if (!a.tokenizers.empty()) fail("--tokenizer", "applies to experts trained here, not to --expert checkpoints");
@@ -87,7 +86,7 @@ int run(ExperimentArgs& a) {
   return 0;
 }
 
-const Register reg{{"experiment", "Run the quickstart flow (experts, feature store, MoE grid, report) on your own pairs",
+const Register command{{"experiment", "Run the quickstart flow (experts, feature store, MoE grid, report) on your own pairs",
   [](CLI::App& app) {
     auto a = std::make_shared<ExperimentArgs>();
     app.add_option("--train", a->train, "labelled training pairs (TSV/CSV/JSONL)")->required();

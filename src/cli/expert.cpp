@@ -1,7 +1,7 @@
 // `relmoe expert train`: a small qwen2/llama/gemma2 expert trained from scratch on relevance
 // pairs, saved as a Hugging Face-format directory.
 #include "cli/command.hpp"
-#include "data/expert_trainer.hpp"
+#include "expert_training/expert_trainer.hpp"
 #include "runtime/compute.hpp"
 
 #include <spdlog/spdlog.h>
@@ -43,7 +43,7 @@ int run_train(TrainArgs& a) {
   return 0;
 }
 
-const Register kRegister{{"expert", "Train small decoder experts", [](CLI::App& sub) {
+const Register command{{"expert", "Train small decoder experts", [](CLI::App& sub) {
   sub.require_subcommand(1);
   auto a = std::make_shared<TrainArgs>();
   auto& o = a->options;

@@ -192,7 +192,7 @@ int run(const Options& o) {
   return std::cout ? 0 : 1;
 }
 
-const Register registration{{
+const Register command{{
     "hidden",
     "Hidden states for JSON lines {\"ids\"|\"text\"[, \"pair\"]} on stdin: decoders' last token (and yes/no "
     "score), or every token (--all-tokens; encoders always)",

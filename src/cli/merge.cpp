@@ -12,7 +12,7 @@ struct MergeArgs {
   std::string output, input;
 };
 
-const Register reg{{"merge", "Merge the shard outputs of `relmoe score --shard` in input order, verifying completeness",
+const Register command{{"merge", "Merge the shard outputs of `relmoe score --shard` in input order, verifying completeness",
   [](CLI::App& app) {
     auto a = std::make_shared<MergeArgs>();
     app.add_option("shards", a->shards, "shard output files (SCORES.shard-I-of-N.tsv)")->required();

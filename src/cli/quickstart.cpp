@@ -2,8 +2,8 @@
 // markets, three small heterogeneous experts trained here, feature store, MoE + baselines grid,
 // report.json + report.html. Every stage is resumable; rerunning with the same --out continues.
 #include "cli/command.hpp"
-#include "data/synth.hpp"
-#include "pipeline/run_flow.hpp"
+#include "synth/synth.hpp"
+#include "flow/run_flow.hpp"
 #include "runtime/compute.hpp"
 
 #include <spdlog/spdlog.h>
@@ -42,7 +42,7 @@ int run_quickstart(const QuickstartArgs& args) {
   return 0;
 }
 
-Register quickstart_command{{"quickstart", "Run the embedded default end to end (synthetic data, self-trained experts, MoE, report)",
+const Register command{{"quickstart", "Run the embedded default end to end (synthetic data, self-trained experts, MoE, report)",
   [](CLI::App& sub) {
     auto args = std::make_shared<QuickstartArgs>();
     sub.add_option("--out", args->out, "output directory (resumed when it exists)")->capture_default_str();

@@ -1,7 +1,7 @@
 // relmoe report: (re)renders a run directory's report.html (tables, radar, t-SNE, usage, throughput).
 #include "cli/command.hpp"
 
-#include "pipeline/run_report.hpp"
+#include "flow/run_report.hpp"
 #include "runtime/compute.hpp"
 
 namespace relmoe::cli {
@@ -13,7 +13,7 @@ struct ReportArgs {
   int threads = 0;
 };
 
-const Register reg{{"report", "Render report.html of a quickstart / experiment run directory",
+const Register command{{"report", "Render report.html of a quickstart / experiment run directory",
   [](CLI::App& app) {
     auto a = std::make_shared<ReportArgs>();
     app.add_option("--run", a->run, "run directory (holds report.json)")->required();

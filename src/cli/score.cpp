@@ -1,6 +1,7 @@
 // relmoe score: offline batch scoring of a pairs file with a trained MoE (docs/PIPELINE.md).
 #include "base/error.hpp"
 #include "cli/command.hpp"
+#include "cli/pair_input.hpp"
 #include "pipeline/scorer.hpp"
 #include "runtime/compute.hpp"
 
@@ -10,7 +11,8 @@ namespace relmoe::cli {
 namespace {
 
 struct ScoreArgs {
-  std::string model, input, output, shard, mode = "parallel", cache, columns, format = "auto";
+  std::string model, input, output, shard, mode = "parallel", cache;
+  PairInput pairs;
   std::string dtype = "f32", feature_dtype = "f16", device = "cpu";
   std::vector<std::string> experts;
   std::int64_t token_budget = 4096, max_batch = 256, chunk = 2048;
@@ -35,10 +37,10 @@ int run(const ScoreArgs& a) {
   set_threads(a.threads);
   ScoreJob job;
   job.model = a.model;
-  for (const auto& e : a.experts) job.expert_dirs.push_back(parse_expert_spec(e));
+  for (const auto& e : a.experts) job.expert_dirs.push_back(parse_expert_record(e));
   job.input = a.input;
-  job.columns = parse_column_mapping(a.columns);
-  job.format = parse_pair_format(a.format);
+  job.columns = a.pairs.mapping();
+  job.format = a.pairs.pair_format();
   ScoreOptions o;
   o.shard = parse_shard(a.shard);
   job.output = shard_output_path(a.output, o.shard);
@@ -74,15 +76,14 @@ int run(const ScoreArgs& a) {
   return 0;
 }
 
-const Register reg{{"score", "Score a pairs file with a trained MoE: bulk routing, expert lanes, late fusion (resumable, shardable)",
+const Register command{{"score", "Score a pairs file with a trained MoE: bulk routing, expert lanes, late fusion (resumable, shardable)",
   [](CLI::App& app) {
     auto a = std::make_shared<ScoreArgs>();
     app.add_option("--model", a->model, "MoE model directory from `relmoe train`")->required();
     app.add_option("--input", a->input, "pairs file (.tsv, .csv, .jsonl)")->required();
     app.add_option("--output", a->output, "scores TSV (id, score); sharded runs insert .shard-I-of-N")->required();
     app.add_option("--expert", a->experts, "NAME=DIR: where expert NAME lives (overrides the model's experts.json)");
-    app.add_option("--columns", a->columns, "column mapping, e.g. query=q,item=title");
-    app.add_option("--format", a->format, "auto, tsv, csv or jsonl")->capture_default_str();
+    a->pairs.add(app);
     app.add_option("--shard", a->shard, "I/N, or auto (Open MPI rank, Slurm task or array index)");
     app.add_flag("--resume", a->resume, "continue an interrupted run from its last committed chunk");
     app.add_flag("--restart", a->restart, "discard an earlier run's output, manifest and rejects here and start over");

@@ -37,7 +37,7 @@ int run(const std::string& tokenizer_path, bool add_special) {
   return std::cout ? 0 : 1;
 }
 
-const Register registration{{
+const Register command{{
     "tokenize",
     "Tokenize JSON lines {\"text\"[, \"pair\"]} from stdin into {\"ids\"[, \"type_ids\"]} lines on stdout",
     [](CLI::App& sub) {

@@ -1,10 +1,10 @@
 // relmoe train: fit router, projections and classifier on a feature store.
 #include "cli/command.hpp"
+#include "io/json_file.hpp"
+#include "cli/pair_input.hpp"
 #include "cli/train_options.hpp"
 
-#include "eval/report.hpp"
 #include "io/feature_store.hpp"
-#include "io/pairs.hpp"
 #include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 #include "runtime/compute.hpp"
@@ -16,14 +16,15 @@ namespace {
 
 struct TrainArgs {
   std::string features, data, dev, out;
+  PairInput input;
   ModelFlags flags;
 };
 
 int run(const TrainArgs& a) {
   set_threads(a.flags.threads);
   const auto store = FeatureStore::open(a.features);
-  const auto train = read_pairs(a.data);
-  const auto dev = read_pairs(a.dev);
+  const auto train = a.input.read(a.data);
+  const auto dev = a.input.read(a.dev);
   auto result = train_model(a.flags.resolve(), store, train, dev, a.flags.train);
   save_model(result.model, a.out);
   write_model_experts(a.out, model_experts(store, result.model->config));
@@ -34,12 +35,13 @@ int run(const TrainArgs& a) {
   return 0;
 }
 
-const Register reg{{"train", "Train the MoE (router, projections, classifier) on an expert feature store",
+const Register command{{"train", "Train the MoE (router, projections, classifier) on an expert feature store",
                     [](CLI::App& app) {
                       auto a = std::make_shared<TrainArgs>();
                       app.add_option("--features", a->features, "feature store directory")->required();
-                      app.add_option("--data", a->data, "training pairs TSV (labelled)")->required();
-                      app.add_option("--dev", a->dev, "dev pairs TSV for early stopping")->required();
+                      app.add_option("--data", a->data, "training pairs (labelled; .tsv, .csv, .jsonl)")->required();
+                      app.add_option("--dev", a->dev, "dev pairs for early stopping")->required();
+                      a->input.add(app);
                       app.add_option("--out", a->out, "model directory to write")->required();
                       a->flags.add(app, true);
                       return [a] { return run(*a); };

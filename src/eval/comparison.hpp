@@ -12,6 +12,8 @@
 //                     "overall": {"diff", "ci": [lo, hi], "n", "outcome"}, "markets": {"<m>": {...}}},
 //    "expert_spread": {"<m>": {"a": "<best>", "b": "<worst>", "diff", "ci", "n", "outcome"}}}
 // where outcome is "higher" (interval above 0), "lower" (below 0) or "not significant".
+#include "io/scored_pairs.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -20,18 +22,6 @@
 #include <vector>
 
 namespace relmoe {
-
-// One variant's test scores, pair by pair, in test-file order.
-struct ScoredPairs {
-  std::vector<std::string> ids, markets;
-  std::vector<float> labels;
-  std::vector<double> scores;
-};
-
-// TSV "id market label score" with a header, written atomically.
-void write_scored_pairs(const std::filesystem::path& path, const ScoredPairs& pairs);
-// Errors name the file and line.
-ScoredPairs read_scored_pairs(const std::filesystem::path& path);
 
 // `ablation` is {"variants": {...}} (eval reports); `scores_of(variant)` returns that variant's
 // scored pairs. Comparisons whose variants are absent are left out. Throws when two variants'

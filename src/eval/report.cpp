@@ -123,27 +123,4 @@ std::string usage_markdown(const EvalReport& r) {
   return out;
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) fail(path, "cannot create");
-    out << text;
-    if (!out) fail(path, "write failed");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-void write_json_file(const std::string& path, const nlohmann::json& j) { write_text_file(path, j.dump(2) + "\n"); }
-
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(path, "cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("invalid JSON: ") + e.what());
-  }
-}
-
 }  // namespace relmoe

@@ -44,11 +44,6 @@ EvalReport report_from_json(const nlohmann::json& j);
 
 // One Markdown table row per market plus "overall": AUC (%) with interval and n.
 std::string markdown(const EvalReport& report);
-// Writes `j` (pretty-printed) to `path` via a temp file + rename: never a partial report.
-void write_json_file(const std::string& path, const nlohmann::json& j);
-void write_text_file(const std::string& path, const std::string& text);
-// Parses a JSON file; errors name the file (missing, unreadable or invalid JSON).
-nlohmann::json read_json_file(const std::string& path);
 
 // Usage table: markets as rows, experts as columns (fractions in %).
 std::string usage_markdown(const EvalReport& report);

@@ -1,6 +1,7 @@
 #include "io/checkpoint.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "io/mapped_file.hpp"
 #include "io/safetensors_header.hpp"
 
@@ -36,19 +37,9 @@ torch::ScalarType to_torch(StDType dtype, const std::string& where) {
   fail(where, "unsupported dtype");
 }
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) fail(path.string(), "cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(path.string(), std::string("invalid JSON: ") + e.what());
-  }
-}
-
 // Shard file names of a sharded checkpoint, from model.safetensors.index.json's weight_map.
 std::vector<fs::path> shard_files(const fs::path& index_path) {
-  auto index = read_json(index_path);
+  auto index = read_json_file(index_path);
   auto map = index.find("weight_map");
   if (map == index.end() || !map->is_object()) fail(index_path.string(), "lacks a 'weight_map' object");
   std::vector<fs::path> files;

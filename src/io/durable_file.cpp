@@ -15,33 +15,85 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string sys_error() { return std::strerror(errno); }
+fs::path temp_name(const fs::path& path) { return path.string() + ".tmp." + std::to_string(::getpid()); }
+
+void fsync_parent(const fs::path& path) {
+  fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+}
+
 }  // namespace
 
 void fsync_path(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) fail(path.string(), "cannot open for fsync: " + sys_error());
-  ::fsync(fd);
+  const bool ok = ::fsync(fd) == 0;
   ::close(fd);
+  if (!ok && fs::is_regular_file(path)) fail(path.string(), "fsync failed: " + sys_error());
+}
+
+void rename_durably(const fs::path& from, const fs::path& to) {
+  fs::rename(from, to);
+  fsync_parent(to);
 }
 
 void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail(tmp.string(), "cannot create: " + sys_error());
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      ::close(fd);
-      fail(tmp.string(), "write failed: " + sys_error());
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
+  AtomicWriter out(path);
+  out.write(text.data(), text.size());
+  out.commit();
+}
+
+AtomicWriter::AtomicWriter(fs::path path)
+    : path_(std::move(path)), temp_(temp_name(path_)), out_(temp_, std::ios::binary | std::ios::trunc) {
+  if (!out_) fail(temp_.string(), "cannot create: " + sys_error());
+}
+
+AtomicWriter::~AtomicWriter() {
+  if (committed_) return;
+  out_.close();
+  std::error_code ignored;
+  fs::remove(temp_, ignored);
+}
+
+void AtomicWriter::write(const void* data, std::size_t size) {
+  out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+}
+
+void AtomicWriter::commit() {
+  out_.close();
+  if (!out_) fail(temp_.string(), "write failed (disk full?)");
+  fsync_path(temp_);
+  rename_durably(temp_, path_);
+  committed_ = true;
+}
+
+StagingDirectory::StagingDirectory(fs::path dir) : dir_(std::move(dir)), staging_(temp_name(dir_)) {
+  fs::remove_all(staging_);
+  fs::create_directories(staging_);
+}
+
+StagingDirectory::~StagingDirectory() {
+  if (published_) return;
+  std::error_code ignored;
+  fs::remove_all(staging_, ignored);
+}
+
+void StagingDirectory::publish() {
+  for (const auto& entry : fs::directory_iterator(staging_))
+    if (entry.is_regular_file()) fsync_path(entry.path());
+  fs::remove_all(dir_);
+  rename_durably(staging_, dir_);
+  published_ = true;
+}
+
+void StagingDirectory::publish_into(const std::string& last) {
+  fs::create_directories(dir_);
+  for (const auto& entry : fs::directory_iterator(staging_)) {
+    if (entry.is_regular_file()) fsync_path(entry.path());
+    if (entry.path().filename() != last) fs::rename(entry.path(), dir_ / entry.path().filename());
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) fail(tmp.string(), "fsync failed: " + sys_error());
-  fs::rename(tmp, path);
-  fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  rename_durably(staging_ / last, dir_ / last);
+  fs::remove_all(staging_);
+  published_ = true;
 }
 
 AppendFile::AppendFile(const fs::path& path, std::int64_t committed) : path_(path) {

@@ -1,6 +1,7 @@
 #include "io/feature_store.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "io/durable_file.hpp"
 
 #include <fcntl.h>
@@ -69,12 +70,7 @@ struct Manifest {
 Manifest read_manifest(const fs::path& dir) {
   const fs::path path = dir / "manifest.json";
   const std::string where = path.string();
-  json j;
-  try {
-    j = json::parse(read_text(path));
-  } catch (const json::exception& e) {
-    fail(where, std::string("not valid JSON: ") + e.what());
-  }
+  const json j = read_json_file(path);
   try {
     if (j.value("format", "") != kFormat) fail(where, std::string("'format' is not ") + kFormat);
     if (j.at("version").get<int>() != kVersion)
@@ -83,13 +79,11 @@ Manifest read_manifest(const fs::path& dir) {
     m.rows = j.at("rows").get<std::int64_t>();
     for (const auto& e : j.at("experts")) {
       ExpertColumn c;
-      c.name = e.at("name").get<std::string>();
+      static_cast<ExpertRecord&>(c) = expert_record_from_json(e, where);
       check_name(c.name);
-      c.width = e.at("width").get<std::int64_t>();
       c.dtype = dtype_of(e.at("dtype").get<std::string>(), where + " expert '" + c.name + "'");
       c.has_score = e.at("has_score").get<bool>();
       c.rows_complete = e.at("rows_complete").get<std::int64_t>();
-      c.dir = e.value("dir", "");
       if (c.width <= 0 || c.rows_complete < 0 || c.rows_complete > m.rows)
         fail(where, "expert '" + c.name + "' has width " + std::to_string(c.width) +
                         " and rows_complete " + std::to_string(c.rows_complete) + " of " +
@@ -105,12 +99,11 @@ Manifest read_manifest(const fs::path& dir) {
 json manifest_json(std::int64_t rows, const std::vector<ExpertColumn>& experts) {
   json list = json::array();
   for (const auto& c : experts) {
-    list.push_back({{"name", c.name},
-                    {"width", c.width},
-                    {"dtype", dtype_name(c.dtype)},
-                    {"has_score", c.has_score},
-                    {"rows_complete", c.rows_complete}});
-    if (!c.dir.empty()) list.back()["dir"] = c.dir;
+    json j = to_json(static_cast<const ExpertRecord&>(c));
+    j["dtype"] = dtype_name(c.dtype);
+    j["has_score"] = c.has_score;
+    j["rows_complete"] = c.rows_complete;
+    list.push_back(j);
   }
   return {{"format", kFormat}, {"version", kVersion}, {"rows", rows}, {"experts", list}};
 }

@@ -13,6 +13,8 @@
 // replaced atomically (temp + rename) after the data files are fsynced, so rows_complete never
 // counts a row that is not on disk. Bytes beyond rows_complete (a killed writer's torn tail)
 // are ignored by readers and truncated by a resuming writer.
+#include "io/expert_record.hpp"
+
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -24,13 +26,12 @@
 
 namespace relmoe {
 
-struct ExpertColumn {
-  std::string name;
-  std::int64_t width = 0;
+// An expert's column: the expert (name, directory it was computed from, width) and how its rows
+// are stored.
+struct ExpertColumn : ExpertRecord {
   torch::ScalarType dtype = torch::kFloat16;  // kFloat16 or kFloat32
   bool has_score = false;
   std::int64_t rows_complete = 0;
-  std::string dir;  // absolute expert directory the column was computed from ("" if unknown)
 };
 
 class FeatureStoreWriter {

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
 
 namespace relmoe {
 
@@ -45,25 +44,16 @@ std::string header_json(const std::vector<SafetensorsEntry>& entries,
 SafetensorsWriter::SafetensorsWriter(std::filesystem::path path,
                                      std::vector<SafetensorsEntry> entries,
                                      const std::map<std::string, std::string>& metadata)
-    : path_(std::move(path)), entries_(std::move(entries)) {
-  temp_ = path_;
-  temp_ += ".tmp" + std::to_string(::getpid());
-  out_.open(temp_, std::ios::binary | std::ios::trunc);
-  if (!out_) fail(temp_.string(), "cannot open for writing");
+    : path_(std::move(path)), entries_(std::move(entries)), out_(path_) {
   const std::string header = header_json(entries_, metadata);
   std::uint64_t length = header.size();
   unsigned char le[8];
   for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(length >> (8 * i));
-  out_.write(reinterpret_cast<const char*>(le), 8);
-  out_.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out_.write(le, 8);
+  out_.write(header.data(), header.size());
 }
 
-SafetensorsWriter::~SafetensorsWriter() {
-  if (finished_) return;
-  out_.close();
-  std::error_code ignored;
-  std::filesystem::remove(temp_, ignored);
-}
+SafetensorsWriter::~SafetensorsWriter() = default;
 
 void SafetensorsWriter::write(const void* data, std::size_t bytes) {
   if (next_ >= entries_.size()) fail(path_.string(), "more tensors written than declared");
@@ -71,17 +61,14 @@ void SafetensorsWriter::write(const void* data, std::size_t bytes) {
   if (bytes != byte_size(entry))
     fail(path_.string(), "tensor '" + entry.name + "' expects " + std::to_string(byte_size(entry)) +
                              " bytes, got " + std::to_string(bytes));
-  out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
+  out_.write(data, bytes);
 }
 
 void SafetensorsWriter::finish() {
   if (next_ != entries_.size())
     fail(path_.string(), "only " + std::to_string(next_) + " of " +
                              std::to_string(entries_.size()) + " tensors written");
-  out_.close();
-  if (!out_) fail(temp_.string(), "write failed");
-  std::filesystem::rename(temp_, path_);
-  finished_ = true;
+  out_.commit();
 }
 
 }  // namespace relmoe

@@ -2,10 +2,11 @@
 // Writes .safetensors files without libtorch: an 8-byte header length, a JSON header
 // (dtype, shape, data_offsets per tensor, optional __metadata__), then the raw data.
 // Tensors are streamed one at a time, so a large checkpoint never has to sit in memory,
-// and the file appears under its name only once complete (temp file + rename).
+// and the file appears under its name only once complete (io/durable_file: AtomicWriter).
+#include "io/durable_file.hpp"
+
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,7 +27,7 @@ class SafetensorsWriter {
   // Writes the header for `entries` (data follows in the same order) to a temp file.
   SafetensorsWriter(std::filesystem::path path, std::vector<SafetensorsEntry> entries,
                     const std::map<std::string, std::string>& metadata = {});
-  ~SafetensorsWriter();  // removes the temp file unless finish() succeeded
+  ~SafetensorsWriter();  // the file never appears unless finish() succeeded
 
   // Appends the next entry's data; `bytes` must equal its element count x dtype size.
   void write(const void* data, std::size_t bytes);
@@ -34,11 +35,10 @@ class SafetensorsWriter {
   void finish();
 
  private:
-  std::filesystem::path path_, temp_;
+  std::filesystem::path path_;
   std::vector<SafetensorsEntry> entries_;
   std::size_t next_ = 0;
-  std::ofstream out_;
-  bool finished_ = false;
+  AtomicWriter out_;
 };
 
 }  // namespace relmoe

@@ -1,6 +1,7 @@
 #include "models/encoder_config.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "models/config_fields.hpp"
 
 #include <array>
@@ -64,19 +65,11 @@ EncoderConfig parse_encoder_config(const nlohmann::json& j, const std::string& w
 
 EncoderConfig load_encoder_config(const std::filesystem::path& dir) {
   const auto file = dir / "config.json";
-  std::ifstream in(file);
-  if (!in) fail(file.string(), "cannot open");
-  try {
-    return parse_encoder_config(nlohmann::json::parse(in), file.string());
-  } catch (const nlohmann::json::exception& e) {
-    fail(file.string(), std::string("invalid JSON: ") + e.what());
-  }
+  return parse_encoder_config(read_json_file(file), file.string());
 }
 
 bool is_encoder_directory(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "config.json");
-  if (!in) return false;
-  const auto j = nlohmann::json::parse(in, nullptr, false);
+  const auto j = read_json_file_or_null(dir / "config.json");
   return j.is_object() && j.contains("model_type") && j["model_type"].is_string() &&
          find_encoder_family(j["model_type"].get<std::string>()) != nullptr;
 }

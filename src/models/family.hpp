@@ -3,13 +3,13 @@
 // supported model_type is a table of tensor names plus the flags that distinguish its
 // forward pass. One shared forward (transformer.hpp) reads these; adding a family that
 // fits the pattern means adding a row, not code.
-#include "models/model_config.hpp"
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace relmoe {
+
+enum class Activation { Silu, GeluTanh };
 
 struct Family {
   std::string model_type;
@@ -35,7 +35,6 @@ struct Family {
 
 // The family of a model_type, or nullptr when unsupported.
 const Family* find_family(const std::string& model_type);
-const Family& family_of(const ModelConfig& config);
 // "qwen2, llama, gemma2, qwen3" for error messages.
 std::string supported_model_types();
 
@@ -49,8 +48,5 @@ struct TensorSpec {
   std::vector<std::int64_t> shape;
   TensorRole role;
 };
-
-// Every tensor a checkpoint of `config` must provide, with its shape.
-std::vector<TensorSpec> tensor_specs(const ModelConfig& config);
 
 }  // namespace relmoe

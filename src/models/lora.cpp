@@ -1,6 +1,7 @@
 #include "models/lora.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "io/checkpoint.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,19 +13,9 @@ namespace relmoe {
 
 namespace {
 
-nlohmann::json read_json(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) fail(file.string(), "cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(file.string(), std::string("invalid JSON: ") + e.what());
-  }
-}
-
 // lora_alpha / r (or / sqrt(r) for rsLoRA), after refusing options this merge does not do.
 double adapter_scale(const std::filesystem::path& file) {
-  const auto j = read_json(file);
+  const auto j = read_json_file(file);
   const std::string where = file.string();
   auto field = [&](const char* name) -> const nlohmann::json& {
     if (!j.contains(name) || j[name].is_null()) fail(where, std::string("field '") + name + "' is missing");
@@ -69,7 +60,7 @@ std::pair<std::string, std::string> split_key(std::string key) {
 std::optional<std::filesystem::path> find_adapter(const std::filesystem::path& expert_dir) {
   const auto relmoe_json = expert_dir / "relmoe.json";
   if (std::filesystem::exists(relmoe_json)) {
-    const auto j = read_json(relmoe_json);
+    const auto j = read_json_file(relmoe_json);
     if (j.contains("adapter") && !j["adapter"].is_null()) {
       if (!j["adapter"].is_string()) fail(relmoe_json.string(), "field 'adapter' must be a string");
       auto dir = expert_dir / j["adapter"].get<std::string>();

@@ -1,8 +1,8 @@
 #include "models/model_config.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "models/config_fields.hpp"
-#include "models/family.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -97,17 +97,15 @@ std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_bud
   return config.max_position_embeddings > 0 ? std::min(config.max_position_embeddings, token_budget) : token_budget;
 }
 
+const Family& family_of(const ModelConfig& config) {
+  const Family* f = find_family(config.model_type);
+  if (!f) fail("config.json", "model_type '" + config.model_type + "' is not supported");
+  return *f;
+}
+
 ModelConfig load_model_config(const std::filesystem::path& path) {
   auto file = std::filesystem::is_directory(path) ? path / "config.json" : path;
-  std::ifstream in(file);
-  if (!in) fail(file.string(), "cannot open");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    fail(file.string(), std::string("invalid JSON: ") + e.what());
-  }
-  return parse_model_config(j, file.string());
+  return parse_model_config(read_json_file(file), file.string());
 }
 
 json ModelConfig::to_json() const {

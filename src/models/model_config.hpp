@@ -1,5 +1,7 @@
 #pragma once
 // The architecture hyper-parameters of a Hugging Face decoder checkpoint (config.json).
+#include "models/family.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -9,7 +11,6 @@
 
 namespace relmoe {
 
-enum class Activation { Silu, GeluTanh };
 
 // RoPE frequency scaling. "linear" divides every frequency by `factor`; "llama3" divides
 // only the low frequencies, blending in between (Llama 3.1 style).
@@ -60,5 +61,8 @@ std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_bud
 
 // Reads `dir`/config.json (or `path` itself when it is a file).
 ModelConfig load_model_config(const std::filesystem::path& path);
+
+// The family table row of config.model_type; an unsupported type is an error.
+const Family& family_of(const ModelConfig& config);
 
 }  // namespace relmoe

@@ -1,11 +1,11 @@
 #include "models/random_expert.hpp"
 
+#include "io/json_file.hpp"
 #include "models/weights.hpp"
 #include "text/byte_level.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 
 namespace relmoe {
 
@@ -28,7 +28,7 @@ void write_random_expert(const std::filesystem::path& dir, const RandomExpertOpt
   const nlohmann::json tokenizer = {
       {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
       {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
-  std::ofstream(dir / "tokenizer.json") << tokenizer.dump();
+  write_text_file(dir / "tokenizer.json", tokenizer.dump());
 }
 
 }  // namespace relmoe

@@ -1,6 +1,7 @@
 #include "models/transformer.hpp"
 
 #include "base/error.hpp"
+#include "models/decoder_tensors.hpp"
 
 #include <cmath>
 #include <limits>

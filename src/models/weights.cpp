@@ -1,6 +1,8 @@
 #include "models/weights.hpp"
 
 #include "base/error.hpp"
+#include "models/decoder_tensors.hpp"
+#include "io/json_file.hpp"
 #include "io/safetensors_writer.hpp"
 
 #include <algorithm>
@@ -117,9 +119,7 @@ void write_config(const std::filesystem::path& dir, const ModelConfig& config,
   json["torch_dtype"] = dtype == torch::kFloat32   ? "float32"
                         : dtype == torch::kFloat16 ? "float16"
                                                    : "bfloat16";
-  auto temp = dir / "config.json.tmp";
-  std::ofstream(temp) << json.dump(2) << "\n";
-  std::filesystem::rename(temp, dir / "config.json");
+  write_json_file(dir / "config.json", json);
 }
 
 }  // namespace

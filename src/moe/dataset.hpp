@@ -2,7 +2,7 @@
 // Pairs joined with their feature-store rows and precomputed router features, and batched
 // scoring of a model over them.
 #include "io/feature_store.hpp"
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 #include "moe/model.hpp"
 
 #include <string>

@@ -3,27 +3,21 @@
 // lives, so `relmoe score --model DIR` can run the experts itself. `relmoe train` copies it
 // from the feature store's manifest (which `relmoe embed` fills with each expert's directory):
 //   {"experts": [{"name": "qwen", "width": 896, "dir": "/abs/path/to/expert"}, ...]}
-// "dir" is "" when the store did not record one (stores from before it did).
+// "dir" is absent when the store did not record one (stores from before it did).
 #include "io/feature_store.hpp"
+#include "io/expert_record.hpp"
 #include "moe/config.hpp"
 
 #include <filesystem>
-#include <string>
 #include <vector>
 
 namespace relmoe {
 
-struct ModelExpert {
-  std::string name;
-  std::int64_t width = 0;
-  std::string dir;
-};
-
 // The model's experts in slot order with the directories `store` recorded for them.
-std::vector<ModelExpert> model_experts(const FeatureStore& store, const MoeConfig& config);
+std::vector<ExpertRecord> model_experts(const FeatureStore& store, const MoeConfig& config);
 
-void write_model_experts(const std::filesystem::path& model_dir, const std::vector<ModelExpert>& experts);
+void write_model_experts(const std::filesystem::path& model_dir, const std::vector<ExpertRecord>& experts);
 // Empty when the model directory has no experts.json; errors name the file and field.
-std::vector<ModelExpert> read_model_experts(const std::filesystem::path& model_dir);
+std::vector<ExpertRecord> read_model_experts(const std::filesystem::path& model_dir);
 
 }  // namespace relmoe

@@ -5,7 +5,7 @@
 // lowest probe loss, fits the router to those labels, freezes it and then trains the fusion.
 // Rule routing without a given table picks the best single expert per market on dev.
 #include "io/feature_store.hpp"
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 #include "moe/model.hpp"
 
 #include <string>

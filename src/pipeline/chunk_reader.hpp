@@ -2,7 +2,7 @@
 // The scorer's input side: pairs streamed from a TSV/CSV/JSONL file in chunks of a bounded
 // size, filtered to one shard, with malformed rows either stopping the run (the error names
 // file and line) or reported and counted. Memory holds one chunk, whatever the file size.
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 #include "pipeline/shard.hpp"
 
 #include <cstdint>

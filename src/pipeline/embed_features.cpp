@@ -5,7 +5,7 @@
 #include "io/feature_store.hpp"
 #include "models/expert.hpp"
 #include "pipeline/bucketing.hpp"
-#include "pipeline/prompts.hpp"
+#include "models/prompt_encoding.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,14 +16,14 @@
 namespace relmoe {
 namespace {
 
-std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertSpec& spec,
+std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertRecord& spec,
                                              const std::vector<Pair>& pairs, std::size_t begin,
                                              std::size_t end, std::int64_t& truncated) {
   const auto limit = static_cast<std::size_t>(max_prompt_tokens(expert.model().config(), BatchPlanOptions{}.token_budget));
+  const auto prompts = PromptEncoder::of(expert, spec.name, limit);
   std::vector<std::vector<TokenId>> ids;
   ids.reserve(end - begin);
-  for (std::size_t r = begin; r < end; ++r)
-    ids.push_back(encode_prompt(expert, spec.name, pairs[r], render_prompt(expert, pairs[r]), limit, truncated));
+  for (std::size_t r = begin; r < end; ++r) ids.push_back(prompts.encode(pairs[r], truncated));
   return ids;
 }
 
@@ -49,7 +49,7 @@ ExpertOutput run_window(const Expert& expert, const std::vector<std::vector<Toke
   return result;
 }
 
-void embed_expert(const ExpertSpec& spec, const Expert& expert, const std::vector<Pair>& pairs,
+void embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
                   FeatureStoreWriter& writer, const EmbedOptions& options) {
   const auto rows = static_cast<std::size_t>(writer.rows());
   std::size_t row = static_cast<std::size_t>(writer.next_row(spec.name));
@@ -75,17 +75,7 @@ void embed_expert(const ExpertSpec& spec, const Expert& expert, const std::vecto
 
 }  // namespace
 
-ExpertSpec parse_expert_spec(const std::string& spec) {
-  auto eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-    fail("--expert", "'" + spec + "' is not NAME=DIR");
-  ExpertSpec out{spec.substr(0, eq), spec.substr(eq + 1)};
-  if (out.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
-    fail("--expert", "name '" + out.name + "' may hold only letters, digits, '_', '.', '-'");
-  return out;
-}
-
-void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pair>& pairs,
+void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<Pair>& pairs,
                     const std::filesystem::path& store, const EmbedOptions& options) {
   if (experts.empty()) fail("--expert", "at least one expert is needed");
   if (pairs.empty()) fail("--data", "no pairs to embed");
@@ -103,9 +93,9 @@ void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pa
   // of experts already done (and resumes a partly done one).
   for (const auto& spec : experts) {
     const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device, options.allow_unused_tensors});
-    ExpertColumn column{spec.name, expert.model().config().hidden_size, options.store_dtype,
-                        expert.answer_ids().has_value(), 0,
-                        std::filesystem::absolute(spec.dir).lexically_normal().string()};
+    const ExpertColumn column{{spec.name, std::filesystem::absolute(spec.dir).lexically_normal(),
+                               expert.model().config().hidden_size},
+                              options.store_dtype, expert.answer_ids().has_value(), 0};
     FeatureStoreWriter writer(store, ids, {column});
     embed_expert(spec, expert, pairs, writer, options);
   }

@@ -2,7 +2,8 @@
 // Fills a feature store: every pair through every expert, keeping the final-layer last-token
 // hidden state (and the answer-token score when the expert defines one). Resumable: rows already
 // committed for an expert are skipped, and each window of rows is committed as it completes.
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
+#include "io/expert_record.hpp"
 
 #include <torch/torch.h>
 
@@ -11,14 +12,6 @@
 #include <vector>
 
 namespace relmoe {
-
-struct ExpertSpec {
-  std::string name;
-  std::filesystem::path dir;
-};
-
-// Parses "NAME=DIR" (the --expert flag); the name must be usable as a file name.
-ExpertSpec parse_expert_spec(const std::string& spec);
 
 struct EmbedOptions {
   int batch = 16;                                  // sequences per forward
@@ -30,7 +23,7 @@ struct EmbedOptions {
   bool allow_unused_tensors = false;  // load checkpoints holding tensors their config does not use
 };
 
-void embed_features(const std::vector<ExpertSpec>& experts, const std::vector<Pair>& pairs,
+void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<Pair>& pairs,
                     const std::filesystem::path& store, const EmbedOptions& options);
 
 }  // namespace relmoe

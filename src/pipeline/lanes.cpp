@@ -1,7 +1,7 @@
 #include "pipeline/lanes.hpp"
 
 #include "base/error.hpp"
-#include "pipeline/prompts.hpp"
+#include "models/prompt_encoding.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -32,7 +32,8 @@ ExpertLane::ExpertLane(std::string name, const std::filesystem::path& dir, const
     : name_(std::move(name)),
       expert_(Expert::load(dir, options.expert)),
       options_(options),
-      prompt_limit_(static_cast<std::size_t>(max_prompt_tokens(expert_.model().config(), options.batching.token_budget))) {
+      prompts_(PromptEncoder::of(expert_, name_, static_cast<std::size_t>(max_prompt_tokens(
+                                                        expert_.model().config(), options.batching.token_budget)))) {
   if (!options.cache_dir.empty())
     cache_ = std::make_unique<HiddenCache>(options.cache_dir, name_, dir, width());
 }
@@ -50,7 +51,7 @@ torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& 
   std::unordered_map<std::string, std::int64_t> first;
   auto t = Clock::now();
   for (std::int64_t i = 0; i < n; ++i) {
-    std::string prompt = render_prompt(expert_, *pairs[i]);
+    std::string prompt = prompts_.render(*pairs[i]);
     auto [it, fresh] = first.emplace(prompt, i);
     source[i] = it->second;
     if (!fresh) continue;
@@ -63,7 +64,7 @@ torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& 
       keys.push_back(key);
     }
     todo.push_back(i);
-    ids.push_back(encode_prompt(expert_, name_, *pairs[i], prompt, prompt_limit_, stats_.truncated));
+    ids.push_back(prompts_.encode(*pairs[i], prompt, stats_.truncated));
   }
   stats_.tokenize_s += since(t);
 

@@ -8,10 +8,11 @@
 // one, with its own intra-op thread count (libtorch's OpenMP team size is per calling
 // thread), so the experts' forwards overlap with each other, with reading/routing of the next
 // chunk and with fusion of the previous one. On CUDA each lane can hold its own device.
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 #include "models/expert.hpp"
+#include "models/prompt_encoding.hpp"
 #include "pipeline/bucketing.hpp"
-#include "pipeline/hidden_cache.hpp"
+#include "io/hidden_cache.hpp"
 
 #include <torch/torch.h>
 
@@ -60,7 +61,7 @@ class ExpertLane {
   std::string name_;
   Expert expert_;
   LaneOptions options_;
-  std::size_t prompt_limit_;
+  PromptEncoder prompts_;
   std::unique_ptr<HiddenCache> cache_;
 };
 

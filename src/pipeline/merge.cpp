@@ -1,6 +1,7 @@
 #include "pipeline/merge.hpp"
 
 #include "base/error.hpp"
+#include "io/durable_file.hpp"
 #include "pipeline/chunk_reader.hpp"
 #include "pipeline/score_output.hpp"
 
@@ -76,29 +77,6 @@ ColumnMapping mapping_of(const json& j) {
   return m;
 }
 
-// Writes via a temp file renamed into place once complete.
-class AtomicText {
- public:
-  explicit AtomicText(const fs::path& path) : path_(path), tmp_(path.string() + ".tmp"), out_(tmp_) {
-    if (!out_) fail(tmp_.string(), "cannot create");
-  }
-  ~AtomicText() {
-    if (!done_) fs::remove(tmp_);
-  }
-  std::ofstream& out() { return out_; }
-  void commit() {
-    out_.flush();
-    if (!out_) fail(tmp_.string(), "write failed");
-    out_.close();
-    fs::rename(tmp_, path_);
-    done_ = true;
-  }
-
- private:
-  fs::path path_, tmp_;
-  std::ofstream out_;
-  bool done_ = false;
-};
 
 }  // namespace
 
@@ -139,9 +117,9 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
   PairStream stream(in, mapping_of(settings.at("columns")), parse_pair_format(settings.at("format").get<std::string>()));
 
   MergeResult result;
-  AtomicText rows(output), rejects(rejects_path(output));
-  rows.out() << shards[0].rows->header() << "\n";
-  rejects.out() << shards[0].rejects->header() << "\n";
+  AtomicWriter rows(output), rejects(rejects_path(output));
+  rows.stream() << shards[0].rows->header() << "\n";
+  rejects.stream() << shards[0].rejects->header() << "\n";
   const std::string where_in = in.string() + ":";
   Pair pair;
   while (true) {
@@ -155,10 +133,10 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
     const std::size_t line = stream.line();
     ShardFiles& s = *by_index[shard_of_row(id, line, count)];
     if (!id.empty() && s.rows->peek() && s.rows->key() == id) {
-      rows.out() << checked_row(s, s.rows->take()) << "\n";
+      rows.stream() << checked_row(s, s.rows->take()) << "\n";
       ++result.rows;
     } else if (s.rejects->peek() && s.rejects->key() == std::to_string(line)) {
-      rejects.out() << s.rejects->take() << "\n";
+      rejects.stream() << s.rejects->take() << "\n";
       ++result.rejected;
     } else {
       fail(s.output.string(), "lacks the row of " + where_in + std::to_string(line) +

@@ -1,6 +1,7 @@
 #include "pipeline/score_output.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "base/hash.hpp"
 
 #include <cstdio>
@@ -81,10 +82,8 @@ fs::path rejects_path(const fs::path& output) { return suffixed(output, ".reject
 
 ScoreManifest read_score_manifest(const fs::path& output) {
   const fs::path path = manifest_path(output);
-  std::ifstream in(path);
-  if (!in) fail(path.string(), "cannot open (is this the output of `relmoe score`?)");
+  const json j = read_json_file(path, "is this the output of `relmoe score`?");
   try {
-    const json j = json::parse(in);
     if (j.value("format", "") != kFormat) fail(path.string(), std::string("'format' is not ") + kFormat);
     if (j.at("version").get<int>() != kVersion) fail(path.string(), "unsupported version " + j.at("version").dump());
     ScoreManifest m;
@@ -198,8 +197,7 @@ void ScoreOutput::finish(const ReadPoint& input, std::int64_t chunks, const json
   commit(input, chunks, stats);
   rows_.reset();
   rejects_.reset();
-  fs::rename(part_path(output_), output_);
-  fsync_path(output_.parent_path().empty() ? fs::path(".") : output_.parent_path());
+  rename_durably(part_path(output_), output_);
   manifest_.finished = true;
   write_manifest();
 }

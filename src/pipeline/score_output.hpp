@@ -9,7 +9,7 @@
 // input is read again from the committed position, so after SIGKILL at any point a resumed
 // run writes every row exactly once. When the input ends, .part is renamed to SCORES.tsv:
 // a file under the final name is always complete.
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 #include "io/durable_file.hpp"
 #include "pipeline/chunk_reader.hpp"
 

@@ -49,7 +49,7 @@ std::string dtype_name(torch::ScalarType t) {
   return t == torch::kFloat32 ? "f32" : t == torch::kFloat16 ? "f16" : "bf16";
 }
 
-json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vector<ExpertSpec>& experts) {
+json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vector<ExpertRecord>& experts) {
   json ex = json::array();
   for (const auto& e : experts) ex.push_back({{"name", e.name}, {"dir", e.dir.string()}});
   json columns = json::object();
@@ -290,7 +290,7 @@ class Scorer {
   const ScoreJob& job_;
   ScoreOptions o_;
   MoeModel model_;
-  std::vector<ExpertSpec> experts_;
+  std::vector<ExpertRecord> experts_;
   std::vector<std::unique_ptr<ExpertLane>> lanes_;
   ScoreStats stats_;
 };
@@ -377,8 +377,8 @@ std::string ScoreStats::summary() const {
   return s.str();
 }
 
-std::vector<ExpertSpec> resolve_experts(const fs::path& model_dir, const std::vector<std::string>& names,
-                                        const std::vector<ExpertSpec>& overrides) {
+std::vector<ExpertRecord> resolve_experts(const fs::path& model_dir, const std::vector<std::string>& names,
+                                        const std::vector<ExpertRecord>& overrides) {
   std::map<std::string, fs::path> dirs;
   for (const auto& e : read_model_experts(model_dir))
     if (!e.dir.empty()) dirs[e.name] = e.dir;
@@ -387,7 +387,7 @@ std::vector<ExpertSpec> resolve_experts(const fs::path& model_dir, const std::ve
       fail("--expert " + o.name, "the model has no expert of that name");
     dirs[o.name] = o.dir;
   }
-  std::vector<ExpertSpec> out;
+  std::vector<ExpertRecord> out;
   for (const auto& n : names) {
     auto it = dirs.find(n);
     if (it == dirs.end())

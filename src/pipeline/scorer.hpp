@@ -5,9 +5,9 @@
 // budget; expert lanes run concurrently (or one after another in serial mode); late fusion
 // joins the hidden states per pair and the chunk's scores are committed in input order.
 // Resumable after a kill at any point, shardable by id hash, with an optional cache.
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 #include "pipeline/bucketing.hpp"
-#include "pipeline/embed_features.hpp"
+#include "io/expert_record.hpp"
 #include "pipeline/lanes.hpp"
 #include "pipeline/shard.hpp"
 
@@ -25,7 +25,7 @@ LaneMode parse_lane_mode(const std::string& s);
 
 struct ScoreJob {
   std::filesystem::path model;          // MoE model directory (`relmoe train --out`)
-  std::vector<ExpertSpec> expert_dirs;  // overrides of the model's experts.json
+  std::vector<ExpertRecord> expert_dirs;  // overrides of the model's experts.json
   std::filesystem::path input;
   ColumnMapping columns;
   PairFormat format = PairFormat::Auto;
@@ -68,9 +68,9 @@ struct ScoreStats {
 
 // The model's experts with their directories: experts.json in the model directory, then
 // `overrides`; an expert left without a directory is an error naming it.
-std::vector<ExpertSpec> resolve_experts(const std::filesystem::path& model_dir,
+std::vector<ExpertRecord> resolve_experts(const std::filesystem::path& model_dir,
                                         const std::vector<std::string>& names,
-                                        const std::vector<ExpertSpec>& overrides);
+                                        const std::vector<ExpertRecord>& overrides);
 
 ScoreStats score_pairs(const ScoreJob& job, const ScoreOptions& options);
 

@@ -1,11 +1,16 @@
-#include "data/expert_trainer.hpp"
+#include "expert_training/expert_trainer.hpp"
 
 #include "base/error.hpp"
+#include "io/durable_file.hpp"
+#include "io/json_file.hpp"
+#include "io/pair_reader.hpp"
+#include "text/read_file.hpp"
 #include "text/truncation.hpp"
 #include "base/progress.hpp"
-#include "data/expert_recipe.hpp"
-#include "data/rng.hpp"
-#include "data/spm_train.hpp"
+#include "expert_training/expert_recipe.hpp"
+#include "base/rng.hpp"
+#include "expert_training/spm_train.hpp"
+#include "models/prompt_encoding.hpp"
 #include "models/weights.hpp"
 #include "text/expert_text_config.hpp"
 #include "text/tokenizer.hpp"
@@ -15,7 +20,6 @@
 #include <chrono>
 #include <fstream>
 #include <set>
-#include <unistd.h>
 
 namespace relmoe {
 namespace {
@@ -24,23 +28,6 @@ namespace fs = std::filesystem;
 using Sequences = std::vector<std::vector<TokenId>>;
 
 constexpr long kMaxCorpusLines = 200000;
-
-void write_text(const fs::path& path, const std::string& text) {
-  auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out.write(text.data(), static_cast<std::streamsize>(text.size())) || !out.flush())
-      fail(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), "cannot open");
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 std::vector<std::string> read_lines(const fs::path& path, long limit) {
   std::ifstream in(path);
@@ -110,15 +97,12 @@ std::array<std::int64_t, 2> answer_ids(const Tokenizer& tokenizer, const fs::pat
 
 // Prompt ids; prompts over `max_tokens` are cut as scoring cuts them (text/truncation.hpp).
 Sequences encode_prompts(const Tokenizer& tokenizer, const std::vector<Pair>& pairs, int max_tokens,
-                         long& truncated) {
-  const PromptTemplate prompt(kExpertPromptTemplate);
+                         std::int64_t& truncated) {
+  const PromptEncoder prompts(tokenizer, PromptTemplate(kExpertPromptTemplate), static_cast<std::size_t>(max_tokens),
+                              "in training");
   Sequences out;
   out.reserve(pairs.size());
-  for (const auto& p : pairs) {
-    auto ids = tokenizer.encode(prompt.render({p.query, p.market, p.item, p.item_desc}), true);
-    truncated += truncate_prompt(ids, static_cast<std::size_t>(max_tokens));
-    out.push_back(std::move(ids));
-  }
+  for (const auto& p : pairs) out.push_back(prompts.encode(p, truncated));
   return out;
 }
 
@@ -151,29 +135,21 @@ class TrainState {
   const fs::path& root() const { return root_; }
   fs::path tokenizer_dir() const { return root_ / "tokenizer"; }
   bool exists() const { return fs::exists(root_ / "latest"); }
-  fs::path latest() const { return root_ / read_text(root_ / "latest"); }
+  fs::path latest() const { return root_ / read_file(root_ / "latest"); }
 
-  nlohmann::json info() const {
-    try {
-      return nlohmann::json::parse(read_text(latest() / "state.json"));
-    } catch (const nlohmann::json::exception& e) {
-      fail((latest() / "state.json").string(), std::string("invalid JSON: ") + e.what());
-    }
-  }
+  nlohmann::json info() const { return read_json_file(latest() / "state.json"); }
 
   // Saves model + optimizer into a new step directory, then points `latest` at it.
   void save(const ModelConfig& config, const Weights& weights, const torch::optim::Optimizer& optimizer,
-            nlohmann::json info) {
+            nlohmann::json info) const {
     std::string name = std::string(info["phase"].get<std::string>()) + "-" + std::to_string(info["step"].get<long>());
-    fs::path dir = root_ / name, tmp = root_ / (name + ".tmp");
-    fs::remove_all(tmp);
-    save_model(tmp, config, weights);
-    torch::save(optimizer, (tmp / "optimizer.pt").string());
-    write_text(tmp / "state.json", info.dump(2));
-    fs::remove_all(dir);
-    fs::rename(tmp, dir);
-    std::string previous = exists() ? read_text(root_ / "latest") : "";
-    write_text(root_ / "latest", name);
+    StagingDirectory step(root_ / name);
+    save_model(step.path(), config, weights);
+    torch::save(optimizer, (step.path() / "optimizer.pt").string());
+    write_text_file(step.path() / "state.json", info.dump(2));
+    step.publish();
+    std::string previous = exists() ? read_file(root_ / "latest") : "";
+    write_text_file(root_ / "latest", name);
     if (!previous.empty() && previous != name) fs::remove_all(root_ / previous);
   }
 
@@ -226,15 +202,6 @@ torch::Tensor finetune_loss(const Transformer& model, const Sequences& prompts, 
   return torch::binary_cross_entropy_with_logits(score, torch::tensor(y).to(score.device()));
 }
 
-// Moves the final files from `staging` into `out`, config.json last: a directory with a
-// config.json is complete.
-void publish(const fs::path& staging, const fs::path& out) {
-  for (const auto& entry : fs::directory_iterator(staging))
-    if (entry.path().filename() != "config.json") fs::rename(entry.path(), out / entry.path().filename());
-  fs::rename(staging / "config.json", out / "config.json");
-  fs::remove_all(staging);
-}
-
 std::vector<Pair> only_markets(std::vector<Pair> pairs, const std::vector<std::string>& markets,
                                const fs::path& source) {
   if (markets.empty()) return pairs;
@@ -265,113 +232,152 @@ void check(const ExpertTrainOptions& o) {
     fail("--train-tokenizer", "relmoe's tokenizer.model reader supports BPE models only; use spm-bpe:V");
 }
 
+// The labelled pairs of the chosen markets and their labels.
+std::vector<Pair> training_pairs(const ExpertTrainOptions& o, std::vector<float>& labels) {
+  auto pairs = only_markets(read_pairs(o.data, o.columns), o.markets, o.data);
+  for (const auto& p : pairs) {
+    if (!p.label) fail(o.data.string(), "pair '" + p.id + "' has no label");
+    labels.push_back(*p.label);
+  }
+  if (pairs.empty()) fail(o.data.string(), "no pairs");
+  return pairs;
+}
+
+// Continues the state a killed run left (same options only), or starts a fresh one with its
+// tokenizer; returns the saved state's info (null when fresh).
+nlohmann::json open_state(const ExpertTrainOptions& o, const TrainState& state, const std::vector<Pair>& pairs,
+                          const std::vector<std::string>& corpus) {
+  if (state.exists()) {
+    auto resume = state.info();
+    if (resume["options"] != fingerprint(o))
+      fail(state.root().string(), "was written by a run with other options; delete it to start over");
+    return resume;
+  }
+  fs::remove_all(state.root());
+  prepare_tokenizer(o, pairs, corpus, state.tokenizer_dir());
+  return nullptr;
+}
+
+// One model under training: its weights as leaf tensors, the forward over them and the LM head.
+struct TrainingModel {
+  ModelConfig config;
+  Weights weights;
+  Transformer model;
+  torch::Tensor head;
+
+  TrainingModel(const ModelConfig& c, Weights w)
+      : config(c), weights(trainable(std::move(w))), model(config, weights) {
+    const auto& names = family_of(config).names;
+    head = weights.at((config.tie_word_embeddings ? names.embed : names.lm_head) + ".weight");
+  }
+};
+
+// What one phase trains on.
+struct PhaseData {
+  Sequences prompts, lm_lines;
+  std::vector<float> labels;
+};
+
+// Runs `phase` from its saved step (or 0) to its end; false when stopped early by stop_after.
+bool run_phase(Phase phase, long total, const ExpertTrainOptions& o, TrainingModel& m, const PhaseData& data,
+               const TrainState& state, const nlohmann::json& resume, long& run_steps, ExpertTrainResult& result) {
+  long step = 0;
+  torch::optim::AdamW optimizer(parameters(m.weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
+  if (!resume.is_null() && resume["phase"] == phase_name(phase)) {
+    step = resume["step"].get<long>();
+    torch::load(optimizer, (state.latest() / "optimizer.pt").string());
+  }
+  std::optional<Progress> bar;
+  if (o.progress && total > 0) {
+    bar.emplace(phase_name(phase), static_cast<std::size_t>(total));
+    bar->resume_from(static_cast<std::size_t>(step));
+  }
+  double smooth = 0;
+  auto& losses = phase == Phase::Pretrain ? result.pretrain_losses : result.losses;
+  for (; step < total; ++step) {
+    if (o.stop_after > 0 && run_steps == o.stop_after) return false;
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(step, total, o.lr));
+    // Batches depend only on (seed, phase, step), so a resumed run sees the same ones.
+    Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(step) * 2 + (phase == Phase::Finetune));
+    optimizer.zero_grad();
+    auto loss = phase == Phase::Pretrain
+                    ? pretrain_loss(m.model, m.head, data.lm_lines, rng, o.batch_size)
+                    : finetune_loss(m.model, data.prompts, data.labels, result.answer_ids, rng, o.batch_size);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(parameters(m.weights), 1.0);
+    optimizer.step();
+    float value = loss.item<float>();
+    losses.push_back(value);
+    smooth = losses.size() == 1 ? value : 0.95 * smooth + 0.05 * value;
+    if (bar) {
+      bar->status(fmt::format("loss {:.4f}", smooth));
+      bar->set(static_cast<std::size_t>(step + 1));
+    }
+    ++run_steps;
+    if ((step + 1) % o.checkpoint_every == 0 && step + 1 < total)
+      state.save(m.config, m.weights, optimizer,
+                 {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
+  }
+  if (bar) bar->finish();
+  // Entering fine-tuning is a checkpoint too: a resumed run skips pre-training.
+  if (phase == Phase::Pretrain && total > 0) {
+    torch::optim::AdamW fresh(parameters(m.weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
+    state.save(m.config, m.weights, fresh, {{"phase", "finetune"}, {"step", 0}, {"options", fingerprint(o)}});
+  }
+  return true;
+}
+
+// The final directory: weights, tokenizer and relmoe.json staged, then moved into `out` with
+// config.json last (a directory with a config.json is complete); the training state goes.
+void publish_expert(const ExpertTrainOptions& o, const TrainingModel& m, const TrainState& state, std::int64_t truncated) {
+  StagingDirectory staging(o.out);
+  save_model(staging.path(), m.config, m.weights);
+  copy_tokenizer(state.tokenizer_dir(), staging.path());
+  nlohmann::json provenance = fingerprint(o);
+  provenance["truncated_prompts"] = truncated;
+  write_json_file(staging.path() / "relmoe.json", expert_manifest(provenance));
+  staging.publish_into("config.json");
+  fs::remove_all(state.root());
+}
+
 }  // namespace
 
 ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
   check(o);
   const auto start = std::chrono::steady_clock::now();
   ExpertTrainResult result;
-  auto pairs = only_markets(read_pairs_any(o.data, o.columns), o.markets, o.data);
-  std::vector<float> labels;
-  for (const auto& p : pairs) {
-    if (!p.label) fail(o.data.string(), "pair '" + p.id + "' has no label");
-    labels.push_back(*p.label);
-  }
-  if (pairs.empty()) fail(o.data.string(), "no pairs");
+  PhaseData data;
+  const auto pairs = training_pairs(o, data.labels);
   const bool pretrain = !o.pretrain_corpus.empty() && o.pretrain_steps > 0;
-  std::vector<std::string> corpus = pretrain ? read_lines(o.pretrain_corpus, kMaxCorpusLines)
-                                             : std::vector<std::string>{};
+  const auto corpus = pretrain ? read_lines(o.pretrain_corpus, kMaxCorpusLines) : std::vector<std::string>{};
 
   fs::create_directories(o.out);
-  TrainState state(o.out / ".train-state");
-  nlohmann::json resume;
-  if (state.exists()) {
-    resume = state.info();
-    if (resume["options"] != fingerprint(o))
-      fail(state.root().string(), "was written by a run with other options; delete it to start over");
-    result.resumed = true;
-  } else {
-    fs::remove_all(state.root());
-    prepare_tokenizer(o, pairs, corpus, state.tokenizer_dir());
-  }
-  auto tokenizer = load_tokenizer(state.tokenizer_dir());
+  const TrainState state(o.out / ".train-state");
+  const nlohmann::json resume = open_state(o, state, pairs, corpus);
+  result.resumed = !resume.is_null();
+  const auto tokenizer = load_tokenizer(state.tokenizer_dir());
   result.answer_ids = answer_ids(*tokenizer, state.tokenizer_dir());
   const auto config = expert_config(o.arch, o.size, static_cast<std::int64_t>(tokenizer->vocab_size()), o.max_tokens);
   const torch::Device device(torch::kCPU);
-  Weights weights = trainable(result.resumed ? load_weights(Checkpoint::open(state.latest()), config,
-                                                            torch::kFloat32, device)
-                                             : random_weights(config, torch::kFloat32, device, o.seed));
-  Transformer model(config, weights);
-  const auto& names = family_of(config).names;
-  torch::Tensor head = weights.at((config.tie_word_embeddings ? names.embed : names.lm_head) + ".weight");
-
-  const Sequences prompts = encode_prompts(*tokenizer, pairs, o.max_tokens, result.truncated);
-  const Sequences lm_lines = encode_corpus(*tokenizer, corpus, o.max_tokens);
+  TrainingModel m(config, result.resumed ? load_weights(Checkpoint::open(state.latest()), config, torch::kFloat32, device)
+                                         : random_weights(config, torch::kFloat32, device, o.seed));
+  data.prompts = encode_prompts(*tokenizer, pairs, o.max_tokens, result.truncated);
+  data.lm_lines = encode_corpus(*tokenizer, corpus, o.max_tokens);
   if (result.truncated > 0)
     spdlog::warn("{} of {} prompts exceed {} tokens and were shortened", result.truncated, pairs.size(), o.max_tokens);
 
   long run_steps = 0;
-  for (Phase phase : {Phase::Pretrain, Phase::Finetune}) {
-    const long total = phase == Phase::Pretrain ? (pretrain && !lm_lines.empty() ? o.pretrain_steps : 0) : o.steps;
-    long step = 0;
-    torch::optim::AdamW optimizer(parameters(weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
-    if (result.resumed && resume["phase"] == "finetune" && phase == Phase::Pretrain) continue;
-    if (result.resumed && resume["phase"] == phase_name(phase)) {
-      step = resume["step"].get<long>();
-      torch::load(optimizer, (state.latest() / "optimizer.pt").string());
-    }
-    std::optional<Progress> bar;
-    if (o.progress && total > 0) {
-      bar.emplace(phase_name(phase), static_cast<std::size_t>(total));
-      bar->resume_from(static_cast<std::size_t>(step));
-    }
-    double smooth = 0;
-    auto& losses = phase == Phase::Pretrain ? result.pretrain_losses : result.losses;
-    for (; step < total; ++step) {
-      if (o.stop_after > 0 && run_steps == o.stop_after) return result;
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(step, total, o.lr));
-      // Batches depend only on (seed, phase, step), so a resumed run sees the same ones.
-      Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(step) * 2 + (phase == Phase::Finetune));
-      optimizer.zero_grad();
-      auto loss = phase == Phase::Pretrain
-                      ? pretrain_loss(model, head, lm_lines, rng, o.batch_size)
-                      : finetune_loss(model, prompts, labels, result.answer_ids, rng, o.batch_size);
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(parameters(weights), 1.0);
-      optimizer.step();
-      float value = loss.item<float>();
-      losses.push_back(value);
-      smooth = losses.size() == 1 ? value : 0.95 * smooth + 0.05 * value;
-      if (bar) {
-        bar->status(fmt::format("loss {:.4f}", smooth));
-        bar->set(static_cast<std::size_t>(step + 1));
-      }
-      ++run_steps;
-      if ((step + 1) % o.checkpoint_every == 0 && step + 1 < total)
-        state.save(config, weights, optimizer,
-                   {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
-    }
-    if (bar) bar->finish();
-    // Entering fine-tuning is a checkpoint too: a resumed run skips pre-training.
-    if (phase == Phase::Pretrain && total > 0) {
-      torch::optim::AdamW fresh(parameters(weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
-      state.save(config, weights, fresh, {{"phase", "finetune"}, {"step", 0}, {"options", fingerprint(o)}});
-    }
-  }
+  const long pretrain_total = pretrain && !data.lm_lines.empty() ? o.pretrain_steps : 0;
+  const bool skip_pretrain = result.resumed && resume["phase"] == "finetune";
+  if (!skip_pretrain && !run_phase(Phase::Pretrain, pretrain_total, o, m, data, state, resume, run_steps, result))
+    return result;
+  if (!run_phase(Phase::Finetune, o.steps, o, m, data, state, resume, run_steps, result)) return result;
 
-  fs::path staging = o.out / (".final.tmp." + std::to_string(::getpid()));
-  fs::remove_all(staging);
-  save_model(staging, config, weights);
-  copy_tokenizer(state.tokenizer_dir(), staging);
-  nlohmann::json provenance = fingerprint(o);
-  provenance["truncated_prompts"] = result.truncated;
-  write_text(staging / "relmoe.json", expert_manifest(provenance).dump(2) + "\n");
-  publish(staging, o.out);
-  fs::remove_all(state.root());
+  publish_expert(o, m, state, result.truncated);
   result.finished = true;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.model.emplace(std::move(model));
+  result.model.emplace(std::move(m.model));
   return result;
 }
 

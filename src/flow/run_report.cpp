@@ -1,16 +1,18 @@
-#include "pipeline/run_report.hpp"
+#include "flow/run_report.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "base/progress.hpp"
-#include "data/rng.hpp"
+#include "base/rng.hpp"
 #include "eval/report.hpp"
 #include "eval/report_html.hpp"
 #include "eval/tsne.hpp"
 #include "io/feature_store.hpp"
-#include "moe/ablation.hpp"
+#include "io/pair_reader.hpp"
+#include "flow/ablation.hpp"
 #include "moe/dataset.hpp"
 #include "moe/model_io.hpp"
-#include "pipeline/run_layout.hpp"
+#include "flow/run_layout.hpp"
 
 #include <spdlog/spdlog.h>
 

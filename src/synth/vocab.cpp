@@ -1,4 +1,4 @@
-#include "data/vocab.hpp"
+#include "synth/vocab.hpp"
 
 namespace relmoe::synth {
 namespace {

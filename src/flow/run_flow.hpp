@@ -4,12 +4,13 @@
 // grid (single experts, probes, fusions, MoE routings) -> report.json -> report.html. Every
 // stage is resumable (rerunning with the same directory continues where it stopped) and every
 // artefact is written atomically, so an interrupted run never leaves a file that looks complete.
-// Layout: pipeline/run_layout.hpp.
-#include "data/expert_trainer.hpp"
-#include "moe/ablation.hpp"
+// Layout: flow/run_layout.hpp.
+#include "expert_training/expert_trainer.hpp"
+#include "io/expert_record.hpp"
+#include "flow/ablation.hpp"
 #include "pipeline/embed_features.hpp"
-#include "pipeline/run_layout.hpp"
-#include "pipeline/run_report.hpp"
+#include "flow/run_layout.hpp"
+#include "flow/run_report.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,10 +21,10 @@
 
 namespace relmoe {
 
-struct FlowExpert {
-  std::string name;
-  std::filesystem::path checkpoint;          // a given expert directory, used as is, or
-  std::optional<ExpertTrainOptions> recipe;  // a recipe trained into <run>/experts/<name>
+// An expert of the flow: a given checkpoint (dir, used as is), or a recipe trained into
+// <run>/experts/<name> (dir empty until then).
+struct FlowExpert : ExpertRecord {
+  std::optional<ExpertTrainOptions> recipe;
 };
 
 // Three experts that differ in family, tokenizer, size and pre-training, as the paper's do:

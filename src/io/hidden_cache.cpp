@@ -1,6 +1,7 @@
-#include "pipeline/hidden_cache.hpp"
+#include "io/hidden_cache.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "base/hash.hpp"
 #include "io/durable_file.hpp"
 
@@ -45,12 +46,7 @@ void check_owner(const fs::path& meta, std::int64_t width, std::uint64_t print, 
     write_atomically(meta, want.dump(2) + "\n");
     return;
   }
-  nlohmann::json have;
-  try {
-    have = nlohmann::json::parse(std::ifstream(meta));
-  } catch (const nlohmann::json::exception& e) {
-    fail(meta.string(), std::string("not valid JSON: ") + e.what());
-  }
+  const nlohmann::json have = read_json_file(meta);
   if (have.value("width", std::int64_t{-1}) != width || have.value("fingerprint", "") != want["fingerprint"])
     fail(meta.string(), "the cache was filled by another version of this expert (" +
                             have.value("expert_dir", std::string("?")) +

@@ -2,7 +2,7 @@
 // Reading (query, item) pairs from TSV, CSV (RFC 4180 quoting) or JSON Lines with any column
 // names: a mapping says which source column fills which Pair field. Every line is checked to be
 // valid UTF-8; every error names "<file>:<line>" (and the byte column for bad UTF-8).
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 
 #include <filesystem>
 #include <cstdint>
@@ -63,7 +63,7 @@ class PairStream {
 
 // Reads all pairs of a file; query and item must be non-empty, label (when present) 0 or 1
 // (JSON true/false accepted).
-std::vector<Pair> read_pairs_any(const std::filesystem::path& path, const ColumnMapping& mapping = {},
+std::vector<Pair> read_pairs(const std::filesystem::path& path, const ColumnMapping& mapping = {},
                                  PairFormat format = PairFormat::Auto);
 
 }  // namespace relmoe

@@ -4,7 +4,7 @@
 //   data/manifest.json                           written last: the data stage is complete
 //   experts/<name>/                              experts trained here (config.json = complete)
 //   features/                                    the feature store (src/io/feature_store)
-//   ablation/                                    the variant grid (src/moe/ablation)
+//   ablation/                                    the variant grid (src/flow/ablation)
 //   run.json                                     stage times, expert throughput
 //   report.json, report.html                     the report (src/eval/report_html)
 #include <filesystem>

@@ -5,7 +5,7 @@
 // binary cross-entropy of logit(yes) - logit(no) at the prompt's last token, exactly the score
 // the runtime computes). The result is a Hugging Face-format directory the runtime loads like
 // any checkpoint. Training is resumable: state is checkpointed under DIR/.train-state.
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 #include "models/transformer.hpp"
 
 #include <array>
@@ -23,7 +23,7 @@ struct ExpertTrainOptions {
   std::filesystem::path tokenizer;        // an existing tokenizer (file or directory), or
   std::string train_tokenizer;            // "spm-bpe:V" | "spm-unigram:V" trained on the data
   std::filesystem::path pretrain_corpus;  // optional: one text per line
-  std::filesystem::path data;             // labelled pairs, any format read_pairs_any reads
+  std::filesystem::path data;             // labelled pairs, any format read_pairs reads
   ColumnMapping columns;
   std::vector<std::string> markets;       // fine-tune on these markets' pairs only (empty: all)
   std::filesystem::path out;
@@ -42,7 +42,7 @@ struct ExpertTrainResult {
   std::vector<float> pretrain_losses, losses;  // per step run in this call
   bool resumed = false;                        // continued from DIR/.train-state
   bool finished = false;                       // final files written
-  long truncated = 0;                          // training prompts longer than max_tokens
+  std::int64_t truncated = 0;                  // training prompts longer than max_tokens
   double seconds = 0;
   std::array<std::int64_t, 2> answer_ids{};    // {yes, no}
   std::optional<Transformer> model;            // the trained in-memory model

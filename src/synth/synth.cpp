@@ -1,9 +1,11 @@
-#include "data/synth.hpp"
+#include "synth/synth.hpp"
 
 #include "base/error.hpp"
-#include "data/rng.hpp"
-#include "data/text_noise.hpp"
-#include "data/vocab.hpp"
+#include "base/rng.hpp"
+#include "synth/text_noise.hpp"
+#include "synth/vocab.hpp"
+#include "io/json_file.hpp"
+#include "io/pair_writer.hpp"
 
 #include <fstream>
 #include <unistd.h>
@@ -244,18 +246,6 @@ void check(const Options& o) {
     fail("--dev/--test fractions", "must be >= 0 and sum to less than 1");
 }
 
-void write_lines(const std::filesystem::path& path, const std::vector<std::string>& lines) {
-  auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    if (!out) fail(tmp.string(), "cannot create file");
-    for (const auto& line : lines) out << line << '\n';
-    if (!out.flush()) fail(tmp.string(), "write failed");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace
 
 const std::vector<MarketInfo>& markets() {
@@ -319,7 +309,9 @@ void write_dataset(const Dataset& data, const std::filesystem::path& dir) {
   write_pairs(dir / "train.tsv", data.train);
   write_pairs(dir / "dev.tsv", data.dev);
   write_pairs(dir / "test.tsv", data.test);
-  write_lines(dir / "corpus.txt", data.corpus);
+  std::string corpus;
+  for (const auto& line : data.corpus) corpus += line + '\n';
+  write_text_file(dir / "corpus.txt", corpus);
 }
 
 }  // namespace relmoe::synth

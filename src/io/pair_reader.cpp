@@ -1,4 +1,4 @@
-#include "data/pair_formats.hpp"
+#include "io/pair_reader.hpp"
 
 #include "base/error.hpp"
 
@@ -336,7 +336,7 @@ ColumnMapping parse_column_mapping(std::string_view spec) {
   return mapping;
 }
 
-std::vector<Pair> read_pairs_any(const std::filesystem::path& path, const ColumnMapping& mapping,
+std::vector<Pair> read_pairs(const std::filesystem::path& path, const ColumnMapping& mapping,
                                  PairFormat format) {
   PairStream stream(path, mapping, format);
   std::vector<Pair> pairs;

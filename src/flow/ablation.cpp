@@ -1,6 +1,7 @@
-#include "moe/ablation.hpp"
+#include "flow/ablation.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 #include "eval/comparison.hpp"
 #include "eval/report.hpp"
 #include "moe/dataset.hpp"
@@ -105,11 +106,8 @@ nlohmann::json fingerprint(const AblationOptions& o, const std::vector<Pair>& tr
 
 // The variants a previous, interrupted run of the same grid finished (entry + scores file).
 nlohmann::json finished_variants(const std::filesystem::path& out, const nlohmann::json& fp) {
-  const auto path = out / "ablation.json";
-  if (!std::filesystem::exists(path)) return nlohmann::json::object();
-  std::ifstream in(path);
-  const auto previous = nlohmann::json::parse(in, nullptr, false);
-  if (previous.is_discarded() || previous.value("fingerprint", nlohmann::json()) != fp) return nlohmann::json::object();
+  const auto previous = read_json_file_or_null(out / "ablation.json");
+  if (!previous.is_object() || previous.value("fingerprint", nlohmann::json()) != fp) return nlohmann::json::object();
   return previous;
 }
 

@@ -1,4 +1,4 @@
-#include "data/text_noise.hpp"
+#include "synth/text_noise.hpp"
 
 #include "base/error.hpp"
 

@@ -1,7 +1,7 @@
 #pragma once
 // Query noise as shoppers make it: typos, shorthand, dropped diacritics. UTF-8 in, UTF-8 out;
 // edits work on code points, so Thai or Vietnamese text stays valid UTF-8.
-#include "data/rng.hpp"
+#include "base/rng.hpp"
 
 #include <string>
 #include <string_view>

@@ -11,7 +11,7 @@
 // Queries carry typos, abbreviations, code-switching and local words; each query gets relevant
 // items, hard negatives (same category, wrong key attribute) and easy ones; labels are flipped
 // with a given noise rate. Deterministic for a seed on every platform.
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "data/expert_recipe.hpp"
+#include "expert_training/expert_recipe.hpp"
 
 #include "base/error.hpp"
 

@@ -1,9 +1,10 @@
-#include "pipeline/run_flow.hpp"
+#include "flow/run_flow.hpp"
 
 #include "base/error.hpp"
-#include "eval/report.hpp"
+#include "io/json_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/feature_store.hpp"
+#include "io/pair_reader.hpp"
 #include "models/model_config.hpp"
 
 #include <spdlog/spdlog.h>
@@ -68,11 +69,12 @@ void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
   log.add_stage("data", since(start));
 }
 
-std::vector<ExpertSpec> experts_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
-  std::vector<ExpertSpec> specs;
+// The experts with their directories, training those made here (each once).
+std::vector<ExpertRecord> experts_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
+  std::vector<ExpertRecord> specs;
   for (const auto& e : o.experts) {
     if (!e.recipe) {
-      specs.push_back({e.name, e.checkpoint});
+      specs.push_back(e);
       continue;
     }
     auto recipe = *e.recipe;
@@ -98,7 +100,7 @@ std::int64_t rows_done(const fs::path& store, const std::string& expert) {
   return 0;
 }
 
-void embed_stage(const FlowOptions& o, const RunLayout& layout, const std::vector<ExpertSpec>& specs,
+void embed_stage(const FlowOptions& o, const RunLayout& layout, const std::vector<ExpertRecord>& specs,
                  const std::vector<Pair>& all, RunLog& log) {
   for (const auto& spec : specs) {
     const auto before = rows_done(layout.features(), spec.name);
@@ -163,7 +165,7 @@ std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t s
     o.steps = steps;
     o.batch_size = batch;
     o.seed = seed;
-    return FlowExpert{o.arch + "-" + o.size, {}, o};
+    return FlowExpert{{o.arch + "-" + o.size, {}, 0}, o};
   };
   // Step counts keep all three within about four minutes on two cores.
   return {recipe("qwen2", "tiny", "spm-bpe:2000", 200, 400, 32), recipe("llama", "tiny", "spm-bpe:1000", 0, 400, 32),

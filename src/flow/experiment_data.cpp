@@ -1,8 +1,9 @@
-#include "pipeline/experiment_data.hpp"
+#include "flow/experiment_data.hpp"
 
 #include "base/error.hpp"
-#include "data/rng.hpp"
-#include "eval/report.hpp"
+#include "io/json_file.hpp"
+#include "io/pair_writer.hpp"
+#include "base/rng.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -17,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::vector<Pair> read_labelled(const fs::path& path, const ColumnMapping& columns) {
-  auto pairs = read_pairs_any(path, columns);
+  auto pairs = read_pairs(path, columns);
   if (pairs.empty()) fail(path.string(), "holds no pairs");
   for (const auto& p : pairs)
     if (!p.label) fail(path.string(), "pair '" + p.id + "' has no label (experiments evaluate every split)");

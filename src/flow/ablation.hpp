@@ -8,7 +8,7 @@
 // model under <out>/models/<dir> and every variant's test scores as <out>/scores/<dir>.tsv, where
 // <dir> is the variant name with ':' and '+' as '-'.
 #include "io/feature_store.hpp"
-#include "io/pairs.hpp"
+#include "io/pair.hpp"
 #include "moe/trainer.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 #pragma once
 // The data stage of `relmoe experiment`: user pairs (TSV/CSV/JSONL, any column names) brought
 // into a run directory as the project's TSV schema, plus the pre-training corpus.
-#include "data/pair_formats.hpp"
-#include "pipeline/run_layout.hpp"
+#include "io/pair_reader.hpp"
+#include "flow/run_layout.hpp"
 
 #include <cstdint>
 #include <filesystem>

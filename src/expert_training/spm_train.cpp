@@ -1,6 +1,7 @@
-#include "data/spm_train.hpp"
+#include "expert_training/spm_train.hpp"
 
 #include "base/error.hpp"
+#include "io/durable_file.hpp"
 #include "text/utf8.hpp"
 
 #include <algorithm>
@@ -105,14 +106,14 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const SpmTra
                          const std::filesystem::path& model_path) {
   if (sentences.empty()) fail("tokenizer training", "no training sentences");
   // Work files beside the model, so the final rename stays on one file system.
-  auto parent = model_path.has_parent_path() ? model_path.parent_path() : std::filesystem::path(".");
-  auto work = parent / (".spm-train." + std::to_string(::getpid()));
-  std::filesystem::create_directories(work);
+  const auto parent = model_path.has_parent_path() ? model_path.parent_path() : std::filesystem::path(".");
+  const StagingDirectory staging(parent / ".spm-train");  // removed on every way out
+  const auto& work = staging.path();
   {
-    std::ofstream out(work / "input.txt", std::ios::binary);
+    AtomicWriter out(work / "input.txt");
     for (const auto& s : sentences)
-      if (!s.empty()) out << s << '\n';
-    if (!out.flush()) fail((work / "input.txt").string(), "write failed");
+      if (!s.empty()) out.stream() << s << '\n';
+    out.commit();
   }
   std::string symbols;
   for (const auto& piece : single_pieces) symbols += (symbols.empty() ? "" : ",") + piece;
@@ -137,11 +138,9 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const SpmTra
     std::string why = status < 0 ? "cannot run '" + argv[0] + "' (install the Debian package 'sentencepiece')"
                                  : "'" + argv[0] + "' failed (exit " + std::to_string(status) + "): " +
                                        tail_of(work / "log.txt");
-    std::filesystem::remove_all(work);
     fail("tokenizer training", why);
   }
-  std::filesystem::rename(work / "spm.model", model_path);
-  std::filesystem::remove_all(work);
+  rename_durably(work / "spm.model", model_path);
 }
 
 }  // namespace relmoe

@@ -1,0 +1,28 @@
+#pragma once
+// What relmoe keeps about an expert wherever it is listed: its name (a column of the feature
+// store, a slot of the MoE), the checkpoint directory it runs from and its hidden width. The
+// feature store manifest, a model's experts.json, the batch scorer and the experiment flow
+// all hold this one record; its JSON form is {"name", "width", "dir"} ("dir" left out when
+// unknown, "width" when not yet known).
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace relmoe {
+
+struct ExpertRecord {
+  std::string name;
+  std::filesystem::path dir;  // absolute once recorded; empty when unknown
+  std::int64_t width = 0;     // hidden size; 0 until the checkpoint has been read
+};
+
+// Parses "NAME=DIR" (the --expert flag); the name must be usable as a file name.
+ExpertRecord parse_expert_record(const std::string& spec);
+
+nlohmann::json to_json(const ExpertRecord& expert);
+// Errors name `where` and the field.
+ExpertRecord expert_record_from_json(const nlohmann::json& json, const std::string& where);
+
+}  // namespace relmoe
