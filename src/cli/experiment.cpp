@@ -2,6 +2,7 @@
 // default recipes, optionally with existing tokenizers, or given as checkpoints) -> feature
 // store -> MoE + baselines grid -> report.json + report.html. Resumable by stage.
 #include "cli/command.hpp"
+#include "cli/pair_input.hpp"
 #include "cli/train_options.hpp"
 
 #include "base/error.hpp"
@@ -17,7 +18,8 @@ namespace relmoe::cli {
 namespace {
 
 struct ExperimentArgs {
-  std::string train, dev, test, out, columns;
+  std::string train, dev, test, out;
+  PairInput pairs;
   std::vector<std::string> corpus, experts, tokenizers;
   ExperimentData data;
   long expert_steps = 0, pretrain_steps = -1;
@@ -65,7 +67,8 @@ int run(ExperimentArgs& a) {
   d.dev = a.dev;
   d.test = a.test;
   d.corpus.assign(a.corpus.begin(), a.corpus.end());
-  d.columns = parse_column_mapping(a.columns);
+  d.columns = a.pairs.mapping();
+  d.format = a.pairs.pair_format();
   d.seed = a.flags.train.seed;
   FlowOptions flow;
   flow.out = a.out;
@@ -100,7 +103,7 @@ const Register command{{"experiment", "Run the quickstart flow (experts, feature
     app.add_option("--expert-steps", a->expert_steps, "fine-tuning steps per trained expert (default: the recipe's)");
     app.add_option("--pretrain-steps", a->pretrain_steps, "pre-training steps of the experts that pre-train");
     app.add_option("--max-tokens", a->max_tokens, "longest expert prompt in tokens (default: the recipe's)");
-    app.add_option("--columns", a->columns, "column mapping for the pair files, e.g. query=q,item=title,label=rel");
+    a->pairs.add(app);
     app.add_option("--max-pairs", a->data.max_pairs, "use a seeded random subset of at most N pairs per split");
     app.add_option("--dev-fraction", a->data.dev_fraction, "share of train queries split off as dev without --dev")
         ->capture_default_str();

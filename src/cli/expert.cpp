@@ -1,6 +1,7 @@
 // `relmoe expert train`: a small qwen2/llama/gemma2 expert trained from scratch on relevance
 // pairs, saved as a Hugging Face-format directory.
 #include "cli/command.hpp"
+#include "cli/pair_input.hpp"
 #include "expert_training/expert_trainer.hpp"
 #include "runtime/compute.hpp"
 
@@ -11,7 +12,8 @@ namespace {
 
 struct TrainArgs {
   ExpertTrainOptions options;
-  std::string tokenizer, pretrain, data, out, columns;
+  std::string tokenizer, pretrain, data, out;
+  PairInput pairs;
   int threads = 0;
   bool quiet = false;
 };
@@ -23,7 +25,8 @@ int run_train(TrainArgs& a) {
   o.pretrain_corpus = a.pretrain;
   o.data = a.data;
   o.out = a.out;
-  o.columns = parse_column_mapping(a.columns);
+  o.columns = a.pairs.mapping();
+  o.format = a.pairs.pair_format();
   o.progress = !a.quiet;
   auto result = train_expert(o);
   auto mean_tail = [](const std::vector<float>& v) {
@@ -57,7 +60,7 @@ const Register command{{"expert", "Train small decoder experts", [](CLI::App& su
   t->add_option("--pretrain", a->pretrain, "Text corpus (one text per line) for next-token pre-training");
   t->add_option("--pretrain-steps", o.pretrain_steps, "Pre-training steps")->capture_default_str();
   t->add_option("--data", a->data, "Labelled pairs (TSV/CSV/JSONL)")->required();
-  t->add_option("--columns", a->columns, "Column mapping for --data, e.g. query=q,item=title,label=rel");
+  a->pairs.add(*t);
   t->add_option("--markets", o.markets, "Fine-tune on these markets' pairs only (comma-separated; default all)")
       ->delimiter(',');
   t->add_option("--out", a->out, "Output expert directory")->required();

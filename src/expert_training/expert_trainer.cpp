@@ -234,7 +234,7 @@ void check(const ExpertTrainOptions& o) {
 
 // The labelled pairs of the chosen markets and their labels.
 std::vector<Pair> training_pairs(const ExpertTrainOptions& o, std::vector<float>& labels) {
-  auto pairs = only_markets(read_pairs(o.data, o.columns), o.markets, o.data);
+  auto pairs = only_markets(read_pairs(o.data, o.columns, o.format), o.markets, o.data);
   for (const auto& p : pairs) {
     if (!p.label) fail(o.data.string(), "pair '" + p.id + "' has no label");
     labels.push_back(*p.label);

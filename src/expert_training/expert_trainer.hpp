@@ -25,6 +25,7 @@ struct ExpertTrainOptions {
   std::filesystem::path pretrain_corpus;  // optional: one text per line
   std::filesystem::path data;             // labelled pairs, any format read_pairs reads
   ColumnMapping columns;
+  PairFormat format = PairFormat::Auto;
   std::vector<std::string> markets;       // fine-tune on these markets' pairs only (empty: all)
   std::filesystem::path out;
   long pretrain_steps = 300;

@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<Pair> read_labelled(const fs::path& path, const ColumnMapping& columns) {
-  auto pairs = read_pairs(path, columns);
+std::vector<Pair> read_labelled(const fs::path& path, const ExperimentData& d) {
+  auto pairs = read_pairs(path, d.columns, d.format);
   if (pairs.empty()) fail(path.string(), "holds no pairs");
   for (const auto& p : pairs)
     if (!p.label) fail(path.string(), "pair '" + p.id + "' has no label (experiments evaluate every split)");
@@ -113,10 +113,10 @@ std::vector<std::string> corpus(const ExperimentData& d, const std::vector<Pair>
 }  // namespace
 
 void prepare_experiment_data(const ExperimentData& d, const RunLayout& layout) {
-  auto train = subset(read_labelled(d.train, d.columns), d.max_pairs, d.seed);
+  auto train = subset(read_labelled(d.train, d), d.max_pairs, d.seed);
   auto dev = d.dev.empty() ? split_dev(train, d.dev_fraction, d.seed)
-                           : subset(read_labelled(d.dev, d.columns), d.max_pairs, d.seed + 1);
-  const auto test = subset(read_labelled(d.test, d.columns), d.max_pairs, d.seed + 2);
+                           : subset(read_labelled(d.dev, d), d.max_pairs, d.seed + 1);
+  const auto test = subset(read_labelled(d.test, d), d.max_pairs, d.seed + 2);
   check_unique_ids({{d.train, &train}, {d.dev.empty() ? d.train : d.dev, &dev}, {d.test, &test}});
   write_pairs(layout.train(), train);
   write_pairs(layout.dev(), dev);

@@ -14,6 +14,7 @@ struct ExperimentData {
   std::filesystem::path train, dev, test;  // dev optional: then split off train by query
   std::vector<std::filesystem::path> corpus;  // text files: a TSV with a "title" column, else one text per line
   ColumnMapping columns;
+  PairFormat format = PairFormat::Auto;
   double dev_fraction = 0.1;  // of train's (market, query) groups, when no dev file is given
   std::size_t max_pairs = 0;  // > 0: a seeded random subset of at most this many pairs per split
   std::uint64_t seed = 1;
