@@ -12,7 +12,7 @@ namespace {
 
 struct EmbedArgs {
   std::vector<std::string> experts;
-  std::string data, out, dtype = "f32", store_dtype = "f16", device = "cpu";
+  std::string data, train, out, dtype = "f32", store_dtype = "f16", device = "cpu";
   int batch = 16, threads = 0;
   bool allow_unused = false;
   PairInput input;
@@ -21,10 +21,11 @@ struct EmbedArgs {
 const Register command{{"embed", "Extract last-token hidden states of every pair for each expert into a feature store",
   [](CLI::App& sub) {
     auto args = std::make_shared<EmbedArgs>();
-    sub.add_option("--expert", args->experts, "NAME=DIR of an expert checkpoint (repeatable)")->required();
+    sub.add_option("--expert", args->experts, "NAME=DIR of an expert checkpoint, or NAME=builtin:lexical (repeatable)")->required();
     sub.add_option("--data", args->data, "pairs file (.tsv, .csv, .jsonl)")->required();
     sub.add_option("--out", args->out, "feature store directory (resumed when it exists)")->required();
     args->input.add(sub);
+    sub.add_option("--train", args->train, "labelled pairs the built-in lexical expert (--expert NAME=builtin:lexical) is fitted on");
     sub.add_option("--dtype", args->dtype, "run dtype: f32, bf16, f16");
     sub.add_option("--store-dtype", args->store_dtype, "stored dtype: f16 or f32");
     sub.add_option("--batch", args->batch, "sequences per forward");
@@ -43,6 +44,7 @@ const Register command{{"embed", "Extract last-token hidden states of every pair
       std::vector<ExpertRecord> experts;
       for (const auto& e : args->experts) experts.push_back(parse_expert_record(e));
       const auto pairs = args->input.read(args->data);
+      if (!args->train.empty()) options.lexical_train = args->input.read(args->train);
       embed_features(experts, pairs, args->out, options);
       std::cerr << "embed: " << pairs.size() << " pairs x " << experts.size() << " experts -> " << args->out << "\n";
       return 0;

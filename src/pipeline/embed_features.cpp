@@ -4,12 +4,14 @@
 #include "base/progress.hpp"
 #include "io/feature_store.hpp"
 #include "models/expert.hpp"
+#include "models/lexical_expert.hpp"
 #include "pipeline/bucketing.hpp"
 #include "models/prompt_encoding.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <unordered_set>
 
@@ -73,6 +75,28 @@ void embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vec
     spdlog::warn("embed {}: {} prompts were longer than the expert takes and lost their middle", spec.name, truncated);
 }
 
+// Fits the lexical expert (cross-fitted for the training rows), saves it beside the store and
+// appends its column from the first row not yet committed.
+void embed_lexical(const ExpertRecord& spec, const std::vector<Pair>& pairs, const std::vector<std::string>& ids,
+                   const std::filesystem::path& store, const EmbedOptions& options) {
+  if (options.lexical_train.empty())
+    fail("--expert " + spec.name + "=" + kBuiltinLexical, "needs the labelled pairs it is fitted on (--train)");
+  const auto dir = std::filesystem::absolute(store / (spec.name + ".lexical")).lexically_normal();
+  const ExpertColumn column{{spec.name, dir, 1 + kLexicalStats + options.lexical.sketch}, options.store_dtype, true, 0};
+  FeatureStoreWriter writer(store, ids, {column});
+  const auto row = writer.next_row(spec.name);
+  if (row == writer.rows()) return;
+  const auto start = std::chrono::steady_clock::now();
+  auto fitted = cross_fit(pairs, options.lexical_train, options.lexical);
+  fitted.model.save(dir);
+  const auto n = writer.rows() - row;
+  writer.append(spec.name, fitted.output.last_hidden.narrow(0, row, n), fitted.output.score.narrow(0, row, n));
+  writer.commit();
+  spdlog::info("embed {}: lexical expert fitted on {} pairs, {} rows in {:.1f} s", spec.name,
+               options.lexical_train.size(), n,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 }  // namespace
 
 void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<Pair>& pairs,
@@ -92,6 +116,10 @@ void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<
   // One expert at a time, so only one set of weights is resident; the store keeps the columns
   // of experts already done (and resumes a partly done one).
   for (const auto& spec : experts) {
+    if (spec.dir == kBuiltinLexical) {
+      embed_lexical(spec, pairs, ids, store, options);
+      continue;
+    }
     const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device, options.allow_unused_tensors});
     const ExpertColumn column{{spec.name, std::filesystem::absolute(spec.dir).lexically_normal(),
                                expert.model().config().hidden_size},

@@ -2,7 +2,10 @@
 // Fills a feature store: every pair through every expert, keeping the final-layer last-token
 // hidden state (and the answer-token score when the expert defines one). Resumable: rows already
 // committed for an expert are skipped, and each window of rows is committed as it completes.
+// The built-in lexical expert is fitted on the training pairs first and saved beside the store
+// (STORE/<name>.lexical/, the directory its column records, so `relmoe score` can run it).
 #include "io/pair.hpp"
+#include "models/lexical_features.hpp"
 #include "io/expert_record.hpp"
 
 #include <torch/torch.h>
@@ -21,7 +24,14 @@ struct EmbedOptions {
   torch::Device device = torch::kCPU;
   bool progress = true;
   bool allow_unused_tensors = false;  // load checkpoints holding tensors their config does not use
+  // The labelled pairs a built-in lexical expert (dir "builtin:lexical") is fitted on; their rows
+  // in the store get cross-fitted features (models/lexical_expert.hpp).
+  std::vector<Pair> lexical_train;
+  LexicalConfig lexical;
 };
+
+// The directory an --expert names to get the built-in lexical expert, fitted here.
+inline constexpr const char* kBuiltinLexical = "builtin:lexical";
 
 void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<Pair>& pairs,
                     const std::filesystem::path& store, const EmbedOptions& options);

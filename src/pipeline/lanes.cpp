@@ -1,6 +1,8 @@
 #include "pipeline/lanes.hpp"
 
 #include "base/error.hpp"
+#include "io/hidden_cache.hpp"
+#include "models/lexical_expert.hpp"
 #include "models/prompt_encoding.hpp"
 
 #include <ATen/Parallel.h>
@@ -28,7 +30,46 @@ LaneStats& LaneStats::operator+=(const LaneStats& o) {
   return *this;
 }
 
-ExpertLane::ExpertLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options)
+namespace {
+
+class DecoderLane final : public ExpertLane {
+ public:
+  DecoderLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options);
+  torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) override;
+  std::int64_t width() const override { return expert_.model().config().hidden_size; }
+
+ private:
+  std::string name_;
+  Expert expert_;
+  LaneOptions options_;
+  PromptEncoder prompts_;
+  std::unique_ptr<HiddenCache> cache_;
+};
+
+class LexicalLane final : public ExpertLane {
+ public:
+  LexicalLane(const std::filesystem::path& dir, const LaneOptions& options)
+      : expert_(LexicalExpert::load(dir)), dtype_(options.feature_dtype) {}
+
+  torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) override {
+    const auto start = Clock::now();
+    auto out = expert_.run(pairs).last_hidden;
+    if (dtype_ != torch::kFloat32) out = out.to(dtype_).to(torch::kFloat32);
+    const auto n = static_cast<std::int64_t>(pairs.size());
+    stats.pairs += n;
+    stats.computed += n;
+    stats.forward_s += since(start);
+    stats.busy_s += since(start);
+    return out;
+  }
+  std::int64_t width() const override { return expert_.width(); }
+
+ private:
+  LexicalExpert expert_;
+  torch::ScalarType dtype_;
+};
+
+DecoderLane::DecoderLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options)
     : name_(std::move(name)),
       expert_(Expert::load(dir, options.expert)),
       options_(options),
@@ -38,7 +79,7 @@ ExpertLane::ExpertLane(std::string name, const std::filesystem::path& dir, const
     cache_ = std::make_unique<HiddenCache>(options.cache_dir, name_, dir, width());
 }
 
-torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& stats_) {
+torch::Tensor DecoderLane::run(const std::vector<const Pair*>& pairs, LaneStats& stats_) {
   const auto start = Clock::now();
   const auto n = static_cast<std::int64_t>(pairs.size());
   auto out = torch::empty({n, width()}, torch::kFloat32);
@@ -93,6 +134,14 @@ torch::Tensor ExpertLane::run(const std::vector<const Pair*>& pairs, LaneStats& 
   if (options_.feature_dtype != torch::kFloat32) out = out.to(options_.feature_dtype).to(torch::kFloat32);
   stats_.busy_s += since(start);
   return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ExpertLane> make_lane(const std::string& name, const std::filesystem::path& dir,
+                                      const LaneOptions& options) {
+  if (LexicalExpert::is_lexical_directory(dir)) return std::make_unique<LexicalLane>(dir, options);
+  return std::make_unique<DecoderLane>(name, dir, options);
 }
 
 LaneWorker::LaneWorker(int threads) : thread_([this, threads] { loop(threads); }) {}

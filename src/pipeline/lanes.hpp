@@ -1,8 +1,9 @@
 #pragma once
 // Expert lanes: each expert of the MoE as a worker that turns a queue of pairs into hidden
-// states: prompts rendered and tokenised, looked up in the optional hidden-state cache,
-// deduplicated, cut into length-sorted micro-batches under a token budget, run through the
-// expert, rounded to the feature dtype the MoE was trained on (the store's f16 by default).
+// states. A decoder's lane renders and tokenises prompts, looks them up in the optional
+// hidden-state cache, deduplicates, cuts length-sorted micro-batches under a token budget and
+// runs the expert; a lexical expert's lane computes its features. Both round to the feature
+// dtype the MoE was trained on (the store's f16 by default).
 //
 // Concurrency: a LaneWorker is a thread with a FIFO of jobs. In parallel mode every lane gets
 // one, with its own intra-op thread count (libtorch's OpenMP team size is per calling
@@ -10,9 +11,7 @@
 // chunk and with fusion of the previous one. On CUDA each lane can hold its own device.
 #include "io/pair.hpp"
 #include "models/expert.hpp"
-#include "models/prompt_encoding.hpp"
 #include "pipeline/bucketing.hpp"
-#include "io/hidden_cache.hpp"
 
 #include <torch/torch.h>
 
@@ -47,23 +46,20 @@ struct LaneOptions {
   std::filesystem::path cache_dir;                    // empty: no cache
 };
 
+// One expert of the MoE as the scorer runs it: pairs in, hidden states out.
 class ExpertLane {
  public:
-  ExpertLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options);
-
-  // Hidden states [pairs.size(), width] f32 on the CPU, in the order of `pairs`; adds what
-  // the call did to `stats`.
-  torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats);
-
-  std::int64_t width() const { return expert_.model().config().hidden_size; }
-
- private:
-  std::string name_;
-  Expert expert_;
-  LaneOptions options_;
-  PromptEncoder prompts_;
-  std::unique_ptr<HiddenCache> cache_;
+  virtual ~ExpertLane() = default;
+  // Hidden states [pairs.size(), width] f32 on the CPU, in the order of `pairs`, rounded to the
+  // feature dtype; adds what the call did to `stats`.
+  virtual torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) = 0;
+  virtual std::int64_t width() const = 0;
 };
+
+// The lane of the expert in `dir`: a decoder checkpoint (prompts, cache, batches, forward) or a
+// fitted lexical expert (models/lexical_expert.hpp).
+std::unique_ptr<ExpertLane> make_lane(const std::string& name, const std::filesystem::path& dir,
+                                      const LaneOptions& options);
 
 // A thread running submitted jobs in order. `threads` > 0 sets the intra-op thread count of
 // the worker's own torch calls.

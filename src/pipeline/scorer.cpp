@@ -95,7 +95,7 @@ class Scorer {
     lo.cache_dir = o_.cache;
     for (std::size_t e = 0; e < experts_.size(); ++e) {
       lo.expert.device = o_.devices[e % o_.devices.size()];
-      lanes_.push_back(std::make_unique<ExpertLane>(experts_[e].name, experts_[e].dir, lo));
+      lanes_.push_back(make_lane(experts_[e].name, experts_[e].dir, lo));
       if (lanes_.back()->width() != c.widths[e])
         fail(experts_[e].dir.string(), "expert '" + experts_[e].name + "' has hidden size " +
                                            std::to_string(lanes_.back()->width()) + " but the model was trained on " +
