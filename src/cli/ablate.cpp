@@ -18,16 +18,13 @@ struct AblateArgs {
   int resamples = 1000;
   PairInput input;
   ModelFlags flags;
+  GridFlags grid;
 };
 
 int run(const AblateArgs& a) {
   set_threads(a.flags.threads);
   const auto store = FeatureStore::open(a.features);
-  AblationOptions o;
-  o.base = a.flags.resolve();
-  o.train = a.flags.train;
-  o.resamples = a.resamples;
-  o.seed = a.flags.train.seed;
+  const auto o = a.grid.resolve(a.flags, a.resamples);
   const auto result = run_ablation(store, a.input.read(a.data), a.input.read(a.dev), a.input.read(a.test), o, a.out);
   std::cout << ablation_markdown(result);
   return 0;
@@ -44,6 +41,7 @@ const Register command{{"ablate", "Run single experts, fusions, full fusion and 
                       app.add_option("--out", a->out, "output directory (ablation.json, ablation.md, models/)")->required();
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
                       a->flags.add(app, false);
+                      a->grid.add(app);
                       return [a] { return run(*a); };
                     }}};
 

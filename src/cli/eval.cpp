@@ -11,6 +11,7 @@
 #include "runtime/compute.hpp"
 
 #include <iostream>
+#include <optional>
 
 namespace relmoe::cli {
 namespace {
@@ -21,6 +22,7 @@ struct EvalArgs {
   int resamples = 1000;
   std::uint64_t seed = 0;
   int threads = 2;
+  std::optional<double> budget;
 };
 
 // The expert's own answer-token score column as the relevance score.
@@ -29,6 +31,7 @@ EvalInput single_expert_input(const FeatureStore& store, const std::string& expe
   const int column = store.expert_index(expert);
   EvalInput in;
   in.experts = {expert};
+  in.costs = {store.experts()[column].cost};
   std::vector<std::int64_t> rows;
   for (const auto& p : pairs) {
     if (!p.label) fail(source, "pair '" + p.id + "' has no label");
@@ -53,9 +56,10 @@ int run(const EvalArgs& a) {
     input = single_expert_input(store, a.single, pairs, a.data);
   } else {
     auto model = load_model(a.model);
+    if (a.budget) model->set_budget(*a.budget);
     const auto set = make_pair_set(store, pairs, model->config, a.data, true);
     auto pred = predict(model, store, set);
-    input = {pred.scores, set.labels, set.market_names, model->config.experts, pred.active};
+    input = {pred.scores, set.labels, set.market_names, model->config.experts, pred.active, model->config.costs};
   }
   const auto report = evaluate(input, a.resamples, a.seed);
   if (!a.report.empty()) write_json_file(a.report, to_json(report));
@@ -72,6 +76,8 @@ const Register command{{"eval", "Evaluate a trained model (or one expert's own s
                       app.add_option("--data", a->data, "labelled pairs (.tsv, .csv, .jsonl)")->required();
                       a->input.add(app);
                       app.add_option("--report", a->report, "write the JSON report here");
+                      app.add_option("--budget", a->budget,
+                                     "hard routing: mean expert seconds per pair the model may spend (0: none; default: the model's)");
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
                       app.add_option("--seed", a->seed, "bootstrap seed")->capture_default_str();
                       app.add_option("--threads", a->threads, "CPU threads (0 = all cores)")->capture_default_str();

@@ -1,5 +1,6 @@
 // relmoe experiment: the quickstart flow on user data: pairs -> experts (trained here with the
-// default recipes, optionally with existing tokenizers, or given as checkpoints) -> feature
+// default recipes, optionally with existing tokenizers, or given as checkpoints; plus the
+// built-in lexical expert) -> feature
 // store -> MoE + baselines grid -> report.json + report.html. Resumable by stage.
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
@@ -24,7 +25,9 @@ struct ExperimentArgs {
   ExperimentData data;
   long expert_steps = 0, pretrain_steps = -1;
   int max_tokens = 0, resamples = 1000, tsne_points = 1000;
+  bool lexical = true;
   ModelFlags flags;
+  GridFlags grid;
 };
 
 // --tokenizer NAME=PATH: an existing tokenizer for the default expert NAME instead of training one.
@@ -78,10 +81,8 @@ int run(ExperimentArgs& a) {
                 (d.max_pairs > 0 ? ", at most " + std::to_string(d.max_pairs) + " pairs per split" : "");
   flow.prepare_data = [&](const RunLayout& layout) { prepare_experiment_data(d, layout); };
   flow.experts = experts_for(a, RunLayout{a.out});
-  flow.ablation.base = a.flags.resolve();
-  flow.ablation.train = a.flags.train;
-  flow.ablation.resamples = a.resamples;
-  flow.ablation.seed = a.flags.train.seed;
+  flow.lexical = a.lexical;
+  flow.ablation = a.grid.resolve(a.flags, a.resamples);
   flow.report.tsne_points = a.tsne_points;
   flow.report.progress = flow.embed.progress = a.flags.train.progress;
   run_flow(flow);
@@ -109,6 +110,8 @@ const Register command{{"experiment", "Run the quickstart flow (experts, feature
         ->capture_default_str();
     app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
     app.add_option("--tsne-points", a->tsne_points, "test pairs in each t-SNE map")->capture_default_str();
+    app.add_flag("!--no-lexical", a->lexical, "leave out the built-in lexical expert (fitted on --train)");
+    a->grid.add(app);
     a->flags.add(app, false);
     return [a] { return run(*a); };
   }}};

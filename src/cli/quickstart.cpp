@@ -1,5 +1,6 @@
 // relmoe quickstart: the embedded default end to end, from nothing and offline: synthetic
-// markets, three small heterogeneous experts trained here, feature store, MoE + baselines grid,
+// markets, three small heterogeneous experts trained here plus the built-in lexical expert,
+// feature store, MoE + baselines grid,
 // report.json + report.html. Every stage is resumable; rerunning with the same --out continues.
 #include "cli/command.hpp"
 #include "synth/synth.hpp"
@@ -16,6 +17,7 @@ struct QuickstartArgs {
   std::size_t pairs = 12000;
   std::uint64_t seed = 1;
   int threads = 0;
+  bool lexical = true;
 };
 
 int run_quickstart(const QuickstartArgs& args) {
@@ -35,6 +37,8 @@ int run_quickstart(const QuickstartArgs& args) {
   // Regional experts, as in the paper: two are fine-tuned on three markets each, the third on all.
   flow.experts[0].recipe->markets = {"syn-en", "syn-id", "syn-th"};
   flow.experts[1].recipe->markets = {"syn-vi", "syn-ms", "syn-fil"};
+  flow.lexical = args.lexical;
+  flow.ablation = default_flow_ablation();
   flow.ablation.seed = args.seed;
   flow.ablation.train.seed = args.seed;
   run_flow(flow);
@@ -49,6 +53,7 @@ const Register command{{"quickstart", "Run the embedded default end to end (synt
     sub.add_option("--pairs", args->pairs, "synthetic labelled pairs")->capture_default_str();
     sub.add_option("--seed", args->seed, "random seed")->capture_default_str();
     sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)")->capture_default_str();
+    sub.add_flag("!--no-lexical", args->lexical, "leave out the built-in lexical expert");
     return [args] { return run_quickstart(*args); };
   }}};
 

@@ -6,6 +6,7 @@
 #include "runtime/compute.hpp"
 
 #include <iostream>
+#include <optional>
 
 namespace relmoe::cli {
 namespace {
@@ -19,6 +20,7 @@ struct ScoreArgs {
   int threads = 0, in_flight = 2;
   bool resume = false, restart = false, skip_bad = false, with_experts = false, no_bucketing = false, quiet = false;
   bool allow_unused = false;
+  std::optional<double> budget;
 };
 
 std::vector<torch::Device> parse_devices(const std::string& spec) {
@@ -61,6 +63,7 @@ int run(const ScoreArgs& a) {
   o.allow_unused_tensors = a.allow_unused;
   o.skip_bad = a.skip_bad;
   o.with_experts = a.with_experts;
+  o.budget = a.budget;
   o.progress = !a.quiet;
   if (o.shard.count > 1)
     std::cerr << "score: shard " << o.shard.index << " of " << o.shard.count << " -> " << job.output.string() << "\n";
@@ -90,6 +93,8 @@ const Register command{{"score", "Score a pairs file with a trained MoE: bulk ro
     app.add_flag("--allow-unused-tensors", a->allow_unused, "load expert checkpoints with tensors config.json does not use");
     app.add_option("--mode", a->mode, "parallel (expert lanes concurrently) or serial (one expert at a time)")
         ->capture_default_str();
+    app.add_option("--budget", a->budget,
+                   "hard routing: mean expert seconds per pair each chunk may spend (0: none; default: the model's)");
     app.add_option("--token-budget", a->token_budget, "padded tokens per micro-batch")->capture_default_str();
     app.add_option("--max-batch", a->max_batch, "sequences per micro-batch at most")->capture_default_str();
     app.add_flag("--no-bucketing", a->no_bucketing, "batch in arrival order instead of by length (for comparison)");

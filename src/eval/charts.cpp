@@ -126,4 +126,64 @@ std::string stacked_bars(const std::vector<std::string>& rows, const std::vector
   return c.str();
 }
 
+std::vector<std::size_t> pareto_frontier(const std::vector<CostPoint>& points) {
+  std::vector<std::size_t> order(points.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return points[a].cost != points[b].cost ? points[a].cost < points[b].cost : points[a].auc > points[b].auc;
+  });
+  std::vector<std::size_t> frontier;
+  double best = -INFINITY;
+  for (const auto i : order)
+    if (points[i].auc > best) frontier.push_back(i), best = points[i].auc;
+  return frontier;
+}
+
+std::string cost_curve(const std::vector<CostPoint>& points, std::string_view label) {
+  if (points.empty()) fail("cost chart", "needs at least one point");
+  const double left = 60, right = 250, top = 30, width = 520, height = 360;
+  svg::Canvas c(left + width + right, top + height + 50, label);
+  double lo_c = INFINITY, hi_c = -INFINITY, lo_a = INFINITY, hi_a = -INFINITY;
+  for (const auto& p : points) {
+    if (!(p.cost > 0)) fail("cost chart", "point '" + p.name + "' has no positive cost");
+    lo_c = std::min(lo_c, std::log10(p.cost)), hi_c = std::max(hi_c, std::log10(p.cost));
+    lo_a = std::min(lo_a, p.auc), hi_a = std::max(hi_a, p.auc);
+  }
+  lo_c = std::floor(lo_c), hi_c = std::max(std::ceil(hi_c), lo_c + 1);
+  lo_a = std::floor(lo_a * 100 - 0.5) / 100, hi_a = std::ceil(hi_a * 100 + 0.5) / 100;
+  auto at = [&](const CostPoint& p) {
+    return svg::Point{left + width * (std::log10(p.cost) - lo_c) / (hi_c - lo_c), top + height * (hi_a - p.auc) / (hi_a - lo_a)};
+  };
+  c.rect(left, top, width, height, kGrid);
+  for (double d = lo_c; d <= hi_c + 1e-9; d += 1) {
+    const double x = left + width * (d - lo_c) / (hi_c - lo_c);
+    c.line(x, top, x, top + height, kGrid);
+    c.text(x, top + height + 16, svg::num(1e3 * std::pow(10.0, d), d < -3 ? 3 : d < -2 ? 2 : 1) + " ms", "middle", 10,
+           R"(fill="#666")");
+  }
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double a = lo_a + (hi_a - lo_a) * tick / 4.0, y = top + height * (hi_a - a) / (hi_a - lo_a);
+    c.line(left - 4, y, left, y, R"(stroke="#888")");
+    c.text(left - 7, y + 4, svg::num(100 * a, 1), "end", 10, R"(fill="#666")");
+  }
+  c.text(left + width / 2, top + height + 36, "mean expert cost per pair (log scale)", "middle", 12);
+  c.text(left, top - 10, "test AUC (%)", "start", 12);
+  const auto frontier = pareto_frontier(points);
+  for (std::size_t k = 1; k < frontier.size(); ++k) {
+    const auto [x1, y1] = at(points[frontier[k - 1]]);
+    const auto [x2, y2] = at(points[frontier[k]]);
+    c.line(x1, y1, x2, y2, R"(stroke="#2a9d8f" stroke-width="2")");
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto on = std::find(frontier.begin(), frontier.end(), i);
+    const auto [x, y] = at(points[i]);
+    const std::string tip = points[i].name + ": AUC " + svg::num(100 * points[i].auc, 2) + ", " +
+                            svg::num(1e3 * points[i].cost, 3) + " ms per pair";
+    c.circle(x, y, on != frontier.end() ? 5 : 3.5, on != frontier.end() ? R"(fill="#2a9d8f")" : R"(fill="#fff" stroke="#555")", tip);
+    // Frontier labels alternate above and below the line, so neighbours do not overprint.
+    if (on != frontier.end()) c.text(x + 6, (on - frontier.begin()) % 2 == 0 ? y - 8 : y + 16, points[i].name, "start", 10);
+  }
+  return c.str();
+}
+
 }  // namespace relmoe::charts

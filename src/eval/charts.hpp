@@ -1,7 +1,7 @@
 #pragma once
-// The report page's three chart kinds as inline SVG strings (src/eval/svg): a radar of per-market
-// AUC per expert, a 2-D scatter coloured by class (t-SNE maps), and horizontal stacked bars
-// (expert usage per market). Series i is drawn in svg::colour(i) everywhere, so one expert keeps
+// The report page's chart kinds as inline SVG strings (src/eval/svg): a radar of per-market
+// AUC per expert, a 2-D scatter coloured by class (t-SNE maps), horizontal stacked bars
+// (expert usage per market) and the AUC-against-cost curve of the variants. Series i is drawn in svg::colour(i) everywhere, so one expert keeps
 // its colour across charts when callers pass experts in the same order.
 #include <string>
 #include <string_view>
@@ -27,5 +27,18 @@ std::string scatter(const std::vector<double>& x, const std::vector<double>& y, 
 // One bar per row, split into segments of the given fractions (summing to at most 1).
 std::string stacked_bars(const std::vector<std::string>& rows, const std::vector<std::string>& segments,
                          const std::vector<std::vector<double>>& fractions, std::string_view label);
+
+struct CostPoint {
+  std::string name;
+  double cost = 0;  // mean expert seconds per pair (> 0)
+  double auc = 0;
+};
+
+// The points on a log cost axis against AUC, each labelled, the Pareto frontier (no other point
+// is both cheaper and better) joined by a line and its points filled.
+std::string cost_curve(const std::vector<CostPoint>& points, std::string_view label);
+
+// Indices of the points on the Pareto frontier, by increasing cost.
+std::vector<std::size_t> pareto_frontier(const std::vector<CostPoint>& points);
 
 }  // namespace relmoe::charts

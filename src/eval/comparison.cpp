@@ -4,6 +4,7 @@
 #include "eval/auc.hpp"
 #include "eval/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -85,15 +86,57 @@ nlohmann::json expert_spread(const nlohmann::json& variants,
   return out;
 }
 
-std::string best_single(const nlohmann::json& variants) {
+bool is_single(const std::string& name) { return name.rfind("single:", 0) == 0 || name.rfind("probe:", 0) == 0; }
+
+std::string expert_of(const std::string& single) { return single.substr(single.find(':') + 1); }
+
+// The single-expert variant with the highest test AUC, among experts `keep` accepts.
+std::string best_single(const nlohmann::json& variants,
+                        const std::function<bool(const std::string&)>& keep = [](const std::string&) { return true; }) {
   std::string best;
   double best_auc = -1;
   for (const auto& [name, report] : variants.items()) {
-    if (name.rfind("single:", 0) != 0 && name.rfind("probe:", 0) != 0) continue;
+    if (!is_single(name) || !keep(expert_of(name))) continue;
     const auto& auc = report.at("overall").at("auc");
     if (!auc.is_null() && auc.get<double>() > best_auc) best = name, best_auc = auc.get<double>();
   }
   return best;
+}
+
+double dev_auc(const nlohmann::json& ablation, const std::string& variant) {
+  const auto& dev = ablation.value("dev_auc", nlohmann::json::object());
+  return dev.contains(variant) ? dev[variant].get<double>() : NAN;
+}
+
+// The cheapest hard-routed variant within 0.3 points of full fusion on dev ("" if none).
+std::string routed_choice(const nlohmann::json& ablation) {
+  const auto& variants = ablation.at("variants");
+  const double full = dev_auc(ablation, "full:concat");
+  if (std::isnan(full)) return "";
+  std::string best;
+  double cheapest = INFINITY;
+  for (const auto& [name, report] : variants.items()) {
+    if (name != "moe:hard:concat" && name.rfind("moe:cost:", 0) != 0) continue;
+    if (!(dev_auc(ablation, name) >= full - 0.003) || !report.contains("mean_cost_s")) continue;
+    if (report["mean_cost_s"].get<double>() < cheapest) cheapest = report["mean_cost_s"].get<double>(), best = name;
+  }
+  return best;
+}
+
+nlohmann::json headline_rows(const nlohmann::json& ablation, const nlohmann::json& c) {
+  const auto& variants = ablation.at("variants");
+  nlohmann::json rows = nlohmann::json::array();
+  auto add = [&](const std::string& label, const std::string& variant) {
+    if (!variant.empty() && variants.contains(variant)) rows.push_back({{"label", label}, {"variant", variant}});
+  };
+  add("lexical expert alone", c.value("lexical", ""));
+  add("LLM experts: best single", c.value("best_llm_single", ""));
+  add("LLM experts: full fusion", "llm:full:concat");
+  add("LLM experts: MoE (hard, concat)", "llm:moe:hard:concat");
+  add("all experts: full fusion", "full:concat");
+  add("all experts: MoE (hard, concat)", "moe:hard:concat");
+  add("all experts: cost-aware routing chosen on dev", c.value("routed", ""));
+  return rows;
 }
 
 }  // namespace
@@ -114,6 +157,29 @@ nlohmann::json headline_comparisons(const nlohmann::json& ablation,
   }
   if (variants.contains(weighted))
     out["concat_vs_weighted"] = compare(moe, weighted, moe_scores, scores_of(weighted), resamples, seed);
+  const auto features = ablation.value("feature_experts", std::vector<std::string>{});
+  if (!features.empty()) {
+    const auto is_llm = [&](const std::string& e) { return std::find(features.begin(), features.end(), e) == features.end(); };
+    const std::string lexical = variants.contains("single:" + features[0]) ? "single:" + features[0] : "probe:" + features[0];
+    if (variants.contains(lexical)) {
+      out["lexical"] = lexical;
+      out["all_vs_lexical"] = compare(moe, lexical, moe_scores, scores_of(lexical), resamples, seed);
+    }
+    const std::string llm_moe = "llm:moe:hard:concat", llm_best = best_single(variants, is_llm);
+    if (variants.contains(llm_moe)) {
+      const auto llm_scores = scores_of(llm_moe);
+      out["all_vs_llm_moe"] = compare(moe, llm_moe, moe_scores, llm_scores, resamples, seed);
+      if (!llm_best.empty()) {
+        out["best_llm_single"] = llm_best;
+        out["llm_moe_vs_best_llm_single"] = compare(llm_moe, llm_best, llm_scores, scores_of(llm_best), resamples, seed);
+      }
+    }
+  }
+  if (const auto routed = routed_choice(ablation); !routed.empty()) {
+    out["routed"] = routed;
+    out["routed_vs_full"] = compare(routed, "full:concat", scores_of(routed), scores_of("full:concat"), resamples, seed);
+  }
+  out["headline"] = headline_rows(ablation, out);
   return out;
 }
 
@@ -128,12 +194,36 @@ std::string difference_text(const std::string& a, const std::string& b, const nl
          points(d.at("ci").at(1)) + "), " + d.at("outcome").get<std::string>();
 }
 
+std::string headline_markdown(const nlohmann::json& ablation) {
+  const auto rows = ablation.value("comparisons", nlohmann::json::object()).value("headline", nlohmann::json::array());
+  if (rows.empty()) return "";
+  auto pct = [](const nlohmann::json& x) {
+    if (x.is_null()) return std::string("n/a");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", 100.0 * x.get<double>());
+    return std::string(buf);
+  };
+  std::string md = "| | variant | AUC (%) | 95% CI | cost (ms/pair) |\n|---|---|---:|---:|---:|\n";
+  for (const auto& row : rows) {
+    const auto& v = ablation.at("variants").at(row.at("variant").get<std::string>());
+    const auto& o = v.at("overall");
+    char cost[32] = "–";
+    if (v.contains("mean_cost_s")) std::snprintf(cost, sizeof cost, "%.3f", 1e3 * v["mean_cost_s"].get<double>());
+    md += "| " + row.at("label").get<std::string>() + " | " + row.at("variant").get<std::string>() + " | " + pct(o.at("auc")) +
+          " | " + pct(o.at("ci").at(0)) + "–" + pct(o.at("ci").at(1)) + " | " + cost + " |\n";
+  }
+  return md;
+}
+
 std::string comparisons_markdown(const nlohmann::json& c) {
   std::string md;
   if (c.contains("best_single")) md += "- best single expert (highest test AUC): " + c["best_single"].get<std::string>() + "\n";
-  for (const char* key : {"moe_vs_best_single", "concat_vs_weighted"})
-    if (c.contains(key))
-      md += "- " + difference_text(c[key]["a"], c[key]["b"], c[key]["overall"]) + "\n";
+  for (const char* key : {"moe_vs_best_single", "concat_vs_weighted", "all_vs_lexical", "all_vs_llm_moe",
+                          "llm_moe_vs_best_llm_single", "routed_vs_full"}) {
+    if (!c.contains(key)) continue;
+    const auto line = "- " + difference_text(c[key]["a"], c[key]["b"], c[key]["overall"]) + "\n";
+    if (md.find(line) == std::string::npos) md += line;  // all_vs_lexical is often moe_vs_best_single
+  }
   if (c.contains("expert_spread") && !c["expert_spread"].empty()) {
     md += "- per market, best minus worst single expert:\n";
     for (const auto& [market, d] : c["expert_spread"].items())

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "eval/auc.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -60,6 +61,11 @@ EvalReport evaluate(const EvalInput& in, int resamples, std::uint64_t seed) {
   double active_total = 0;
   for (std::size_t i = 0; i < n * k; ++i) active_total += in.active[i] != 0;
   r.active_experts = active_total / static_cast<double>(n);
+  if (in.costs.size() == k && std::all_of(in.costs.begin(), in.costs.end(), [](double c) { return c > 0; })) {
+    double spent = 0;
+    for (std::size_t i = 0; i < n * k; ++i) spent += in.active[i] != 0 ? in.costs[i % k] : 0.0;
+    r.mean_cost = spent / static_cast<double>(n);
+  }
   for (const auto& [market, rows] : by_market) {
     std::vector<double> s;
     std::vector<float> l;
@@ -79,10 +85,12 @@ nlohmann::json to_json(const EvalReport& r) {
   nlohmann::json markets = nlohmann::json::object(), usage = nlohmann::json::object();
   for (const auto& [m, metric] : r.markets) markets[m] = metric_json(metric);
   for (const auto& [m, per] : r.usage) usage[m] = per;
-  return {{"overall", metric_json(r.overall)},
-          {"markets", markets},
-          {"usage", usage},
-          {"active_experts", r.active_experts}};
+  nlohmann::json j = {{"overall", metric_json(r.overall)},
+                      {"markets", markets},
+                      {"usage", usage},
+                      {"active_experts", r.active_experts}};
+  if (r.mean_cost > 0) j["mean_cost_s"] = r.mean_cost;
+  return j;
 }
 
 EvalReport report_from_json(const nlohmann::json& j) {
@@ -92,6 +100,7 @@ EvalReport report_from_json(const nlohmann::json& j) {
   for (const auto& [m, v] : j.at("usage").items())
     r.usage[m] = v.get<std::map<std::string, double>>();
   r.active_experts = j.at("active_experts").get<double>();
+  r.mean_cost = j.value("mean_cost_s", 0.0);
   return r;
 }
 
@@ -101,7 +110,12 @@ std::string markdown(const EvalReport& r) {
   for (const auto& [m, metric] : r.markets) out += "| " + m + " | " + metric_cells(metric) + " |\n";
   char buf[64];
   std::snprintf(buf, sizeof buf, "\nexpected active experts per pair: %.3f\n", r.active_experts);
-  return out + buf;
+  out += buf;
+  if (r.mean_cost > 0) {
+    std::snprintf(buf, sizeof buf, "mean expert cost per pair: %.3f ms\n", 1e3 * r.mean_cost);
+    out += buf;
+  }
+  return out;
 }
 
 std::string usage_markdown(const EvalReport& r) {

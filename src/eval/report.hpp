@@ -3,7 +3,8 @@
 // market and expected active experts per pair. JSON contract (read by checks and the report page):
 //   {"overall": {"auc": x, "ci": [lo, hi], "n": N},
 //    "markets": {"<market>": {"auc": x, "ci": [lo, hi], "n": N}, ...},
-//    "usage": {"<market>": {"<expert>": fraction, ...}, ...}, "active_experts": x}
+//    "usage": {"<market>": {"<expert>": fraction, ...}, ...}, "active_experts": x,
+//    "mean_cost_s": seconds of expert compute per pair (present when every expert's cost is known)}
 // An undefined AUC (one class only) is written as null.
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,7 @@ struct EvalReport {
   std::map<std::string, AucMetric> markets;
   std::map<std::string, std::map<std::string, double>> usage;
   double active_experts = 0;
+  double mean_cost = 0;  // seconds per pair; 0 when the experts' costs are unknown
 };
 
 struct EvalInput {
@@ -34,6 +36,7 @@ struct EvalInput {
   std::vector<std::string> experts;
   // active[i * experts.size() + e] != 0 when expert e ran for pair i.
   std::vector<std::uint8_t> active;
+  std::vector<double> costs;  // seconds per pair of each expert (empty or a 0: unknown)
 };
 
 // Throws relmoe::Error on inconsistent sizes or empty input.

@@ -67,6 +67,7 @@ std::string group_title(const std::string& group) {
   if (group == "fusion") return "pairwise fusion (both experts always run)";
   if (group == "full") return "full fusion (every expert always runs)";
   if (group == "moe") return "mixture of experts (routed)";
+  if (group == "llm") return "the LLM experts alone (no feature expert)";
   return group;
 }
 
@@ -92,6 +93,10 @@ double column_best(const Json& variants, const std::string& market) {
   return best;
 }
 
+std::string cost_text(const Json& variant) {
+  return variant.contains("mean_cost_s") ? svg::num(1e3 * variant["mean_cost_s"].get<double>(), 3) : "–";
+}
+
 std::string table1(const Json& report) {
   const auto& variants = report.at("variants");
   const auto markets = market_names(variants);
@@ -101,12 +106,12 @@ std::string table1(const Json& report) {
   for (const auto& c : columns) best.push_back(column_best(variants, c));
   std::string h = "<table id=\"table1\"><thead><tr><th>variant</th><th>overall</th>";
   for (const auto& m : markets) h += "<th>" + escape(m) + "</th>";
-  h += "<th>active experts</th><th>train s</th></tr></thead><tbody>\n";
+  h += "<th>active experts</th><th>cost ms/pair</th><th>d</th><th>train s</th></tr></thead><tbody>\n";
   std::string group;
   for (const auto& name : variant_order(report)) {
     if (group_of(name) != group) {
       group = group_of(name);
-      h += "<tr class=\"group\"><td colspan=\"" + std::to_string(columns.size() + 3) + "\">" + escape(group_title(group)) +
+      h += "<tr class=\"group\"><td colspan=\"" + std::to_string(columns.size() + 5) + "\">" + escape(group_title(group)) +
            "</td></tr>\n";
     }
     const auto& v = variants.at(name);
@@ -116,7 +121,9 @@ std::string table1(const Json& report) {
       h += m ? auc_cell(*m, number(m->at("auc")) == best[c]) : "<td>–</td>";
     }
     const auto& seconds = report.value("train_seconds", Json::object());
-    h += "<td>" + svg::num(v.at("active_experts").get<double>(), 2) + "</td><td>" +
+    const auto& capacity = report.value("capacity", Json::object());
+    h += "<td>" + svg::num(v.at("active_experts").get<double>(), 2) + "</td><td>" + cost_text(v) + "</td><td>" +
+         (capacity.contains(name) ? std::to_string(capacity[name]["chosen"].get<long>()) : "–") + "</td><td>" +
          (seconds.contains(name) ? svg::num(seconds[name].get<double>(), 1) : "–") + "</td></tr>\n";
   }
   return h + "</tbody></table>\n";
@@ -166,6 +173,21 @@ std::string comparison_table(const Json& c, const std::string& key) {
   return h + "</tbody></table>\n";
 }
 
+// The headline rows (comparisons.headline): AUC, interval and mean cost per pair.
+std::string headline_table(const Json& report) {
+  const auto rows = report.value("comparisons", Json::object()).value("headline", Json::array());
+  if (rows.empty()) return "";
+  std::string h = "<table id=\"headline\"><thead><tr><th></th><th>variant</th><th>AUC (%)</th><th>cost ms/pair</th>"
+                  "</tr></thead><tbody>\n";
+  for (const auto& row : rows) {
+    const auto& v = report.at("variants").at(row.at("variant").get<std::string>());
+    h += "<tr><td>" + escape(row.at("label").get<std::string>()) + "</td><td>" +
+         escape(row.at("variant").get<std::string>()) + "</td>" + auc_cell(v.at("overall"), false) + "<td>" +
+         cost_text(v) + "</td></tr>\n";
+  }
+  return h + "</tbody></table>\n";
+}
+
 std::string outcome(const Json& report) {
   const auto c = report.value("comparisons", Json::object());
   if (!c.contains("moe_vs_best_single") && !c.contains("concat_vs_weighted"))
@@ -176,9 +198,30 @@ std::string outcome(const Json& report) {
          escape(c["best_single"].get<std::string>()) + "</b></p>\n";
   h += outcome_line(c, "moe_vs_best_single", "Does the MoE (hard routing, k = 2, concat) beat it?");
   h += outcome_line(c, "concat_vs_weighted", "Concatenation vs weighted fusion");
+  h += outcome_line(c, "all_vs_lexical", "Do the LLM experts add to the lexical expert (MoE over all − lexical alone)?");
+  h += outcome_line(c, "all_vs_llm_moe", "MoE over all experts − MoE over the LLM experts");
+  h += outcome_line(c, "llm_moe_vs_best_llm_single", "LLM experts only: MoE − best single LLM expert");
+  h += outcome_line(c, "routed_vs_full", "Cost-aware routing (chosen on dev) − full fusion over all experts");
   h += "<p class=\"note\">Intervals: paired percentile bootstrap over test pairs; \"higher\" / \"lower\" when the "
        "95% interval excludes 0, else \"not significant\".</p>\n</div>\n";
-  return h + comparison_table(c, "moe_vs_best_single");
+  return h + headline_table(report) + comparison_table(c, "moe_vs_best_single") +
+         (c.contains("all_vs_lexical") && c.value("best_single", "") != c["all_vs_lexical"]["b"]
+              ? comparison_table(c, "all_vs_lexical")
+              : "");
+}
+
+// AUC against mean expert cost per pair, every variant whose cost is known.
+std::string figure4(const Json& report) {
+  std::vector<charts::CostPoint> points;
+  for (const auto& name : variant_order(report)) {
+    const auto& v = report.at("variants").at(name);
+    if (v.contains("mean_cost_s") && !v["overall"]["auc"].is_null())
+      points.push_back({name, v["mean_cost_s"].get<double>(), v["overall"]["auc"].get<double>()});
+  }
+  if (points.empty()) return "<p class=\"note\">No expert costs recorded (stores filled before relmoe measured them).</p>\n";
+  return "<figure id=\"figure4\">" + charts::cost_curve(points, "test AUC against mean expert cost per pair") +
+         "<figcaption>Figure 4. Test AUC of every variant against its mean expert cost per pair (the summed measured "
+         "seconds per pair of the experts it ran); the line joins the Pareto frontier.</figcaption></figure>\n";
 }
 
 // The experts' own score variants (single:*), or their probes when the store has no scores.
@@ -344,6 +387,7 @@ std::string render_report_html(const Json& report, const std::vector<TsneMap>& m
   h += "<h2>Table 2. Fusion and routing ablations</h2>\n" + table2(report);
   h += "<h2>Figure 1. Per-market AUC of each expert</h2>\n" + figure1(report);
   h += "<h2>Figure 3. Fused representations, concat vs weighted</h2>\n" + figure3(maps);
+  h += "<h2>Figure 4. AUC against expert cost</h2>\n" + figure4(report);
   h += "<h2>Expert usage per market</h2>\n" + usage_section(report);
   h += "<h2>Throughput</h2>\n" + throughput(report);
   return h + "</body>\n</html>\n";

@@ -5,10 +5,12 @@
 #include "io/checkpoint.hpp"
 #include "io/feature_store.hpp"
 #include "io/pair_reader.hpp"
+#include "models/lexical_expert.hpp"
 #include "models/model_config.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -70,9 +72,9 @@ void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
 }
 
 // The experts with their directories, training those made here (each once).
-std::vector<ExpertRecord> experts_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
+std::vector<ExpertRecord> experts_stage(const std::vector<FlowExpert>& experts, const RunLayout& layout, RunLog& log) {
   std::vector<ExpertRecord> specs;
-  for (const auto& e : o.experts) {
+  for (const auto& e : experts) {
     if (!e.recipe) {
       specs.push_back(e);
       continue;
@@ -92,21 +94,23 @@ std::vector<ExpertRecord> experts_stage(const FlowOptions& o, const RunLayout& l
   return specs;
 }
 
-std::int64_t rows_done(const fs::path& store, const std::string& expert) {
-  if (!fs::exists(store / "manifest.json")) return 0;
+// The expert's column so far (rows_complete 0 when the store does not have it yet).
+ExpertColumn column_done(const fs::path& store, const std::string& expert) {
+  if (!fs::exists(store / "manifest.json")) return {};
   const auto s = FeatureStore::open(store);
   for (const auto& column : s.experts())
-    if (column.name == expert) return column.rows_complete;
-  return 0;
+    if (column.name == expert) return column;
+  return {};
 }
 
-void embed_stage(const FlowOptions& o, const RunLayout& layout, const std::vector<ExpertRecord>& specs,
+void embed_stage(const EmbedOptions& options, const RunLayout& layout, const std::vector<ExpertRecord>& specs,
                  const std::vector<Pair>& all, RunLog& log) {
   for (const auto& spec : specs) {
-    const auto before = rows_done(layout.features(), spec.name);
-    if (before == static_cast<std::int64_t>(all.size())) continue;
+    const auto done = column_done(layout.features(), spec.name);
+    const auto before = done.rows_complete;
+    if (before == static_cast<std::int64_t>(all.size()) && done.cost > 0) continue;
     const auto start = Clock::now();
-    embed_features({spec}, all, layout.features(), o.embed);
+    embed_features({spec}, all, layout.features(), options);
     const double seconds = since(start);
     auto& facts = log.expert(spec.name);
     facts["embed_pairs"] = facts.value("embed_pairs", std::int64_t{0}) + static_cast<std::int64_t>(all.size()) - before;
@@ -120,8 +124,30 @@ std::string tokenizer_name(const fs::path& path) {
   return fs::is_directory(p) ? p.filename().string() + "/" : p.parent_path().filename().string() + "/" + p.filename().string();
 }
 
+void add_measured(Json& j, const Json& facts, double cost) {
+  if (facts.contains("train_seconds")) j["train_seconds"] = facts["train_seconds"];
+  if (facts.value("embed_seconds", 0.0) > 0)
+    j["embed_pairs_per_second"] = facts["embed_pairs"].get<double>() / facts["embed_seconds"].get<double>();
+  if (cost > 0) j["cost_ms_per_pair"] = 1e3 * cost;
+}
+
 // One row of the report's expert table.
-Json describe_expert(const FlowExpert& e, const fs::path& dir, const Json& facts) {
+Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json& facts) {
+  if (LexicalExpert::is_lexical_directory(column.dir)) {
+    const auto lexical = LexicalExpert::load(column.dir);
+    const auto& c = lexical.config();
+    Json j = {{"name", e.name},
+              {"family", "lexical"},
+              {"size", "char " + std::to_string(c.min_n) + "-" + std::to_string(c.max_n) + "-grams, 2^" +
+                           std::to_string(c.hash_bits) + " hashed features, width " + std::to_string(lexical.width())},
+              {"tokenizer", "character n-grams"},
+              {"vocab", std::int64_t{1} << c.hash_bits},
+              {"parameters", (std::int64_t{1} << c.hash_bits) + 1},
+              {"pretrain", std::to_string(c.folds) + "-fold cross-fitted on train"}};
+    add_measured(j, facts, column.cost);
+    return j;
+  }
+  const auto& dir = column.dir;
   const auto config = load_model_config(dir / "config.json");
   std::int64_t parameters = 0;
   const auto checkpoint = Checkpoint::open(dir);
@@ -144,13 +170,18 @@ Json describe_expert(const FlowExpert& e, const fs::path& dir, const Json& facts
     j["tokenizer"] = fs::exists(dir / "tokenizer.json") ? "tokenizer.json" : "tokenizer.model";
     j["pretrain"] = "given checkpoint";
   }
-  if (facts.contains("train_seconds")) j["train_seconds"] = facts["train_seconds"];
-  if (facts.value("embed_seconds", 0.0) > 0)
-    j["embed_pairs_per_second"] = facts["embed_pairs"].get<double>() / facts["embed_seconds"].get<double>();
+  add_measured(j, facts, column.cost);
   return j;
 }
 
 }  // namespace
+
+AblationOptions default_flow_ablation() {
+  AblationOptions o;
+  o.capacity_grid = {32, 64, 128, 256};
+  o.cost_sweep = {0.1, 0.3, 1.0, 3.0};
+  return o;
+}
 
 std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t seed) {
   auto recipe = [&](std::string arch, std::string size, std::string tokenizer, long pretrain_steps, long steps,
@@ -177,14 +208,19 @@ Json run_flow(const FlowOptions& o) {
   fs::create_directories(layout.root);
   RunLog log(layout.run_json());
   data_stage(o, layout, log);
-  const auto specs = experts_stage(o, layout, log);
+  auto experts = o.experts;
+  const bool has_lexical = std::any_of(experts.begin(), experts.end(), [](const auto& e) { return e.dir == kBuiltinLexical; });
+  if (o.lexical && !has_lexical) experts.push_back({{"lexical", kBuiltinLexical}, std::nullopt});
+  const auto specs = experts_stage(experts, layout, log);
 
   const auto train = read_pairs(layout.train()), dev = read_pairs(layout.dev()), test = read_pairs(layout.test());
   std::vector<Pair> all = train;
   all.insert(all.end(), dev.begin(), dev.end());
   all.insert(all.end(), test.begin(), test.end());
   spdlog::info("flow: feature store for {} pairs", all.size());
-  embed_stage(o, layout, specs, all, log);
+  EmbedOptions embed = o.embed;
+  embed.lexical_train = train;
+  embed_stage(embed, layout, specs, all, log);
 
   spdlog::info("flow: MoE, fusion and routing grid");
   auto start = Clock::now();
@@ -196,8 +232,9 @@ Json run_flow(const FlowOptions& o) {
   report["title"] = o.title;
   report["data"] = read_json_file(layout.data_manifest().string());
   report["experts"] = Json::array();
-  for (std::size_t i = 0; i < o.experts.size(); ++i)
-    report["experts"].push_back(describe_expert(o.experts[i], specs[i].dir, log.expert(o.experts[i].name)));
+  const auto store = FeatureStore::open(layout.features());
+  for (const auto& e : experts)
+    report["experts"].push_back(describe_expert(e, store.experts()[store.expert_index(e.name)], log.expert(e.name)));
   report["stages"] = log.stages();
   write_json_file(layout.report_json().string(), report);
   std::cout << ablation_markdown(report);

@@ -27,6 +27,10 @@ struct FlowExpert : ExpertRecord {
   std::optional<ExpertTrainOptions> recipe;
 };
 
+// The grid a flow runs by default: d = hidden from 32/64/128/256 chosen on dev, and cost-aware
+// routing swept over lambda_cost.
+AblationOptions default_flow_ablation();
+
 // Three experts that differ in family, tokenizer, size and pre-training, as the paper's do:
 // qwen2-tiny (SentencePiece BPE 2000, pre-trained), llama-tiny (BPE 1000, no pre-training),
 // gemma2-small (BPE 4000, pre-trained); fine-tuned on the run's train.tsv, pre-trained on its
@@ -40,6 +44,8 @@ struct FlowOptions {
   // Writes the layout's train.tsv, dev.tsv, test.tsv and corpus.txt (each atomically).
   std::function<void(const RunLayout&)> prepare_data;
   std::vector<FlowExpert> experts;
+  // Adds the built-in lexical expert ("lexical", fitted on the run's train.tsv) to `experts`.
+  bool lexical = true;
   AblationOptions ablation;
   EmbedOptions embed;
   RunReportOptions report;

@@ -2,6 +2,8 @@
 
 #include "base/error.hpp"
 
+#include <cmath>
+
 namespace relmoe {
 
 ExpertRecord parse_expert_record(const std::string& spec) {
@@ -17,6 +19,7 @@ nlohmann::json to_json(const ExpertRecord& e) {
   nlohmann::json j = {{"name", e.name}};
   if (e.width > 0) j["width"] = e.width;
   if (!e.dir.empty()) j["dir"] = e.dir.string();
+  if (e.cost > 0) j["cost_s_per_pair"] = e.cost;
   return j;
 }
 
@@ -24,6 +27,8 @@ ExpertRecord expert_record_from_json(const nlohmann::json& j, const std::string&
   try {
     ExpertRecord e{j.at("name").get<std::string>(), j.value("dir", std::string()), j.value("width", std::int64_t{0})};
     if (e.width < 0) fail(where, "expert '" + e.name + "' has a negative width");
+    e.cost = j.value("cost_s_per_pair", 0.0);
+    if (!(e.cost >= 0) || !std::isfinite(e.cost)) fail(where, "expert '" + e.name + "' has a cost_s_per_pair that is not a non-negative number");
     return e;
   } catch (const nlohmann::json::exception& ex) {
     fail(where, std::string("missing or mistyped expert field: ") + ex.what());

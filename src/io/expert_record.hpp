@@ -2,8 +2,8 @@
 // What relmoe keeps about an expert wherever it is listed: its name (a column of the feature
 // store, a slot of the MoE), the checkpoint directory it runs from and its hidden width. The
 // feature store manifest, a model's experts.json, the batch scorer and the experiment flow
-// all hold this one record; its JSON form is {"name", "width", "dir"} ("dir" left out when
-// unknown, "width" when not yet known).
+// all hold this one record; its JSON form is {"name", "width", "dir", "cost_s_per_pair"} ("dir"
+// left out when unknown, "width" when not yet known, the cost when not measured).
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -16,6 +16,9 @@ struct ExpertRecord {
   std::string name;
   std::filesystem::path dir;  // absolute once recorded; empty when unknown
   std::int64_t width = 0;     // hidden size; 0 until the checkpoint has been read
+  // Seconds of one thread-pool's wall time per pair, measured while the feature store was
+  // filled (0: not measured). Cost-aware routing weighs experts by it.
+  double cost = 0;
 };
 
 // Parses "NAME=DIR" (the --expert flag); the name must be usable as a file name.

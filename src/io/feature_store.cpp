@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -195,6 +197,12 @@ std::int64_t FeatureStoreWriter::next_row(const std::string& expert) const { ret
 
 std::int64_t FeatureStoreWriter::committed_rows(const std::string& expert) const {
   return column(expert).spec.rows_complete;
+}
+
+void FeatureStoreWriter::set_cost(const std::string& expert, double seconds_per_pair) {
+  if (!(seconds_per_pair >= 0) || !std::isfinite(seconds_per_pair))
+    fail(dir_.string(), "expert '" + expert + "': cost per pair must be a non-negative number");
+  column(expert).spec.cost = seconds_per_pair;
 }
 
 void FeatureStoreWriter::append(const std::string& expert, const torch::Tensor& hidden,

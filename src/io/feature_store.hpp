@@ -5,7 +5,7 @@
 // A store is a directory:
 //   manifest.json      {"format": "relmoe-features", "version": 1, "rows": R,
 //                       "experts": [{"name", "width", "dtype": "f16"|"f32", "has_score",
-//                                    "rows_complete", "dir"}]}
+//                                    "rows_complete", "dir", "cost_s_per_pair"}]}
 //   ids.txt            the R pair ids, one per line, in row order (unique)
 //   <expert>.bin       row-major [R, width] little-endian f16 or f32 hidden states
 //   <expert>.score.bin [R] f32 score = logit(yes) - logit(no) (only when has_score)
@@ -54,6 +54,8 @@ class FeatureStoreWriter {
   // (converted to the column's dtype); scores: [n], required iff the column has scores.
   void append(const std::string& expert, const torch::Tensor& hidden,
               const torch::Tensor& scores = {});
+  // Records the measured seconds per pair of `expert` (written with the next commit).
+  void set_cost(const std::string& expert, double seconds_per_pair);
   // Makes everything appended so far durable: fsync data files, then replace the manifest.
   void commit();
 

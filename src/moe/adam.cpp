@@ -24,8 +24,9 @@ void adam_span(const AdamScalars& k, float* __restrict p, float* __restrict m, f
 
 }  // namespace
 
-FusedAdam::FusedAdam(std::vector<torch::Tensor> params, double lr, double beta1, double beta2, double eps)
-    : lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps) {
+FusedAdam::FusedAdam(std::vector<torch::Tensor> params, double lr, double weight_decay, double beta1, double beta2,
+                     double eps)
+    : lr_(lr), weight_decay_(weight_decay), beta1_(beta1), beta2_(beta2), eps_(eps) {
   for (auto& p : params) slots_.push_back({p, torch::zeros_like(p), torch::zeros_like(p)});
 }
 
@@ -44,6 +45,7 @@ void FusedAdam::step() {
 
 void FusedAdam::update(Slot& s, const torch::Tensor& grad) const {
   ++s.steps;
+  if (weight_decay_ > 0) s.param.mul_(1 - lr_ * weight_decay_);
   const double correction1 = 1 - std::pow(beta1_, static_cast<double>(s.steps));
   const double correction2 = 1 - std::pow(beta2_, static_cast<double>(s.steps));
   const double step_size = lr_ / correction1, root2 = std::sqrt(correction2);

@@ -58,6 +58,15 @@ std::int64_t MoeConfig::market_index(const std::string& market) const {
   fail("market '" + market + "'", "was not seen in training (the model knows: " + known + ")");
 }
 
+bool MoeConfig::has_costs() const {
+  return costs.size() == experts.size() && std::all_of(costs.begin(), costs.end(), [](double c) { return c > 0; });
+}
+
+void MoeConfig::resolve_widths() {
+  if (dim == 0 && !widths.empty()) dim = std::min<std::int64_t>(256, *std::max_element(widths.begin(), widths.end()));
+  if (hidden == 0) hidden = dim;
+}
+
 void MoeConfig::validate() const {
   if (experts.empty()) fail("model config", "no experts");
   if (widths.size() != experts.size()) fail("model config", "experts and widths differ in length");
@@ -65,6 +74,13 @@ void MoeConfig::validate() const {
     fail("--k", std::to_string(k) + " is not between 1 and the number of experts (" +
                     std::to_string(num_experts()) + ")");
   if (dim < 1 || hidden < 1) fail("--dim", "projection and hidden widths must be positive");
+  if (!(min_prob >= 0 && min_prob < 1)) fail("--min-prob", "must be in [0, 1)");
+  if (!(dropout >= 0 && dropout < 1)) fail("--dropout", "must be in [0, 1)");
+  if (!(budget >= 0)) fail("--budget", "must be a non-negative number of seconds per pair");
+  if (!costs.empty() && costs.size() != experts.size()) fail("model config", "experts and costs differ in length");
+  if (budget > 0 && !has_costs())
+    fail("--budget", "needs every expert's measured cost per pair; the feature store has none for some expert "
+                     "(rerun `relmoe embed` on it to measure them)");
   if (!std::is_sorted(markets.begin(), markets.end())) fail("model config", "market vocabulary must be sorted");
   for (const auto& [market, expert] : rule)
     if (std::find(experts.begin(), experts.end(), expert) == experts.end())
@@ -84,8 +100,12 @@ nlohmann::json to_json(const MoeConfig& c) {
           {"classifier", name(c.classifier)},
           {"k", c.k},
           {"threshold", c.threshold},
+          {"min_prob", c.min_prob},
+          {"budget", c.budget},
           {"dim", c.dim},
           {"hidden", c.hidden},
+          {"dropout", c.dropout},
+          {"costs", c.costs},
           {"router_dim", c.router_dim},
           {"router_hidden", c.router_hidden},
           {"market_dim", c.market_dim},
@@ -112,6 +132,11 @@ MoeConfig config_from_json(const nlohmann::json& j, const std::string& where) {
     c.threshold = j.at("threshold").get<double>();
     c.dim = j.at("dim").get<std::int64_t>();
     c.hidden = j.at("hidden").get<std::int64_t>();
+    // Fields models written before cost-aware routing lack.
+    c.min_prob = j.value("min_prob", 0.0);
+    c.budget = j.value("budget", 0.0);
+    c.dropout = j.value("dropout", 0.0);
+    c.costs = j.value("costs", std::vector<double>{});
     c.router_dim = j.at("router_dim").get<std::int64_t>();
     c.router_hidden = j.at("router_hidden").get<std::int64_t>();
     c.market_dim = j.at("market_dim").get<std::int64_t>();

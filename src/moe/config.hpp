@@ -28,14 +28,23 @@ struct MoeConfig {
   Routing routing = Routing::hard;
   Fusion fusion = Fusion::concat;
   Classifier classifier = Classifier::mlp;
-  int k = 2;                 // hard routing: experts per pair
+  int k = 2;                 // hard routing: experts per pair (at most, with min_prob)
+  // Hard routing: beyond the top-1, one of the top-k experts runs only when its router
+  // probability is at least this (0: always k experts), so easy pairs can use fewer experts.
+  double min_prob = 0;
+  // Inference with hard routing: the most mean expert cost per pair (seconds, see `costs`) a
+  // batch may spend; the top-1 expert always runs, further ones by descending probability while
+  // the batch stays within budget (0: no budget).
+  double budget = 0;
   double threshold = 0.2;    // soft routing at inference: experts with probability >= threshold
-  std::int64_t dim = 256;    // projection width d
-  std::int64_t hidden = 256; // MLP classifier hidden width
+  std::int64_t dim = 0;      // projection width d (0: follow the experts, see resolve_widths)
+  std::int64_t hidden = 0;   // MLP classifier hidden width (0: = dim)
+  double dropout = 0;        // MLP classifier: dropout after the hidden layer during training
   std::int64_t router_dim = 16;
   std::int64_t router_hidden = 64;
   std::int64_t market_dim = 8;
   HashConfig hashing;
+  std::vector<double> costs;                  // seconds per pair of each expert (empty: unknown)
   std::vector<std::string> markets;           // market vocabulary seen in training
   std::map<std::string, std::string> rule;    // rule routing: market -> expert
 
@@ -44,6 +53,9 @@ struct MoeConfig {
   // Experts active per pair at most (k for hard, 1 for rule/pseudo, N otherwise).
   int max_active() const;
   std::int64_t market_index(const std::string& market) const;  // throws for unseen markets
+  bool has_costs() const;
+  // Unset widths from the experts': d = min(256, widest expert), hidden = d.
+  void resolve_widths();
   // Throws relmoe::Error on inconsistent settings (k > N, empty experts, unknown rule expert...).
   void validate() const;
 };

@@ -2,11 +2,32 @@
 
 #include "base/error.hpp"
 
+#include <algorithm>
+
 namespace relmoe {
 
 namespace {
 torch::Tensor one_hot_bool(const torch::Tensor& index, std::int64_t n) {
   return torch::one_hot(index, n).to(torch::kBool);
+}
+
+torch::Tensor cost_tensor(const std::vector<double>& costs, const torch::Tensor& like) {
+  return torch::tensor(costs, torch::kFloat64).to(like.device(), torch::kFloat32);
+}
+
+// Keeps each pair's top-1 expert, then the other active (pair, expert) slots of the batch by
+// descending probability while their summed cost stays within budget * B minus the top-1 costs.
+torch::Tensor within_budget(const MoeConfig& c, const torch::Tensor& probs, const torch::Tensor& active,
+                            const torch::Tensor& top1) {
+  const auto batch = probs.size(0);
+  const auto costs = cost_tensor(c.costs, probs).expand_as(probs);
+  const double allowance = c.budget * static_cast<double>(batch) - (costs * top1.to(torch::kFloat32)).sum().item<double>();
+  const auto extra = active.logical_and(top1.logical_not()).flatten();
+  const auto order = torch::argsort(probs.flatten().masked_fill(extra.logical_not(), -1.0), 0, /*descending=*/true);
+  const auto sorted_extra = extra.index_select(0, order);
+  const auto spent = (costs.flatten().index_select(0, order) * sorted_extra.to(torch::kFloat32)).cumsum(0);
+  const auto keep = sorted_extra.logical_and(spent <= allowance);
+  return torch::zeros_like(extra).index_put_({order}, keep).view_as(active).logical_or(top1);
 }
 }  // namespace
 
@@ -33,6 +54,9 @@ Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor
       g.probs = torch::softmax(logits, 1);
       const auto top = std::get<1>(logits.topk(c.k, 1));
       g.active = torch::zeros({batch, n}, on.dtype(torch::kBool)).scatter_(1, top, true);
+      const auto top1 = one_hot_bool(logits.argmax(1), n);
+      if (c.min_prob > 0) g.active = g.active.logical_and((g.probs >= c.min_prob).logical_or(top1));
+      if (!training && c.budget > 0) g.active = within_budget(c, g.probs, g.active, top1);
       g.weights = g.probs * g.active.to(torch::kFloat32);
       return g;
     }
@@ -56,6 +80,15 @@ torch::Tensor load_balancing_loss(const torch::Tensor& probs, const torch::Tenso
   const auto f = dispatched.sum(0) / dispatched.sum().clamp_min(1.0);
   const auto p = probs.mean(0);
   return static_cast<double>(n) * (f.detach() * p).sum();
+}
+
+torch::Tensor cost_loss(const torch::Tensor& probs, const std::vector<double>& costs) {
+  const double dearest = *std::max_element(costs.begin(), costs.end());
+  return (probs.mean(0) * cost_tensor(costs, probs)).sum() / dearest;
+}
+
+double mean_cost(const torch::Tensor& active, const std::vector<double>& costs) {
+  return (active.to(torch::kFloat32) * cost_tensor(costs, active.to(torch::kFloat32))).sum(1).mean().item<double>();
 }
 
 torch::Tensor routing_entropy(const torch::Tensor& probs) {

@@ -16,8 +16,10 @@ struct Gates {
 // `logits`: router output [B, N] (ignored for rule/full); `markets`: [B] market indices;
 // `rule_table`: [M] expert index per market (rule routing). `training` selects soft routing's
 // dense training behaviour versus thresholded inference.
-//   hard:   top-k of the logits; weight = softmax probability (not renormalised, so the router
-//           gets gradients even for k = 1)
+//   hard:   top-k of the logits, those after the first only with probability >= min_prob;
+//           at inference under a budget, the batch's further experts by descending probability
+//           while its mean cost per pair fits; weight = softmax probability (not renormalised,
+//           so the router gets gradients even for k = 1)
 //   soft:   training: every expert weighted by its probability; inference: experts with
 //           probability >= threshold (at least the top one), weighted by probability
 //   pseudo: top-1 of a frozen router, weight 1
@@ -30,6 +32,13 @@ Gates route(const MoeConfig& config, const torch::Tensor& logits, const torch::T
 // dispatches that went to expert i (no gradient), P_i = mean router probability of expert i.
 // Equals 1 for perfectly uniform routing.
 torch::Tensor load_balancing_loss(const torch::Tensor& probs, const torch::Tensor& active);
+
+// Cost-aware routing: sum_i c_i * P_i with c_i the expert's cost over the dearest expert's
+// (so the term lies in [0, 1]) and P_i the mean router probability of expert i.
+torch::Tensor cost_loss(const torch::Tensor& probs, const std::vector<double>& costs);
+
+// Mean expert cost per pair (seconds) of the active experts, `active` [B, N].
+double mean_cost(const torch::Tensor& active, const std::vector<double>& costs);
 
 // Mean entropy of the router distributions (soft routing minimises it to sharpen selection).
 torch::Tensor routing_entropy(const torch::Tensor& probs);

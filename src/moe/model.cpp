@@ -7,6 +7,7 @@
 namespace relmoe {
 
 MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
+  config.resolve_widths();
   config.validate();
   const auto n = config.num_experts();
   if (config.uses_router())
@@ -23,6 +24,8 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
   if (config.classifier == Classifier::mlp) {
     classifier->push_back(torch::nn::Linear(z, config.hidden));
     classifier->push_back(torch::nn::ReLU());
+    // Only with dropout, so models without it keep their parameter names (classifier.2.*).
+    if (config.dropout > 0) classifier->push_back(torch::nn::Dropout(config.dropout));
     classifier->push_back(torch::nn::Linear(config.hidden, 1));
   } else {
     classifier->push_back(torch::nn::Linear(z, 1));
@@ -35,6 +38,15 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
                         : std::find(config.experts.begin(), config.experts.end(), it->second) - config.experts.begin());
   }
   rule_table = register_buffer("rule_table", torch::tensor(table.empty() ? std::vector<std::int64_t>{0} : table));
+}
+
+void MoeModelImpl::set_budget(double seconds_per_pair) {
+  if (seconds_per_pair > 0 && config.routing != Routing::hard)
+    fail("--budget", "applies to hard routing; this model routes " + relmoe::name(config.routing));
+  MoeConfig c = config;
+  c.budget = seconds_per_pair;
+  c.validate();
+  config = c;
 }
 
 void MoeModelImpl::set_standardisation(int e, const torch::Tensor& mean, const torch::Tensor& std) {

@@ -40,6 +40,10 @@ struct MoeModelImpl : torch::nn::Module {
   torch::Tensor router_logits(const RouterBatch& batch);
   Gates gates(const RouterBatch& batch, bool training);
 
+  // Inference under a mean expert cost per pair (MoeConfig::budget; 0 lifts it). Throws unless
+  // the model routes hard and knows its experts' costs.
+  void set_budget(double seconds_per_pair);
+
   // Standardisation statistics of expert e's hidden states (from training data).
   void set_standardisation(int e, const torch::Tensor& mean, const torch::Tensor& std);
 

@@ -45,7 +45,13 @@ MoeConfig complete_config(MoeConfig c, const FeatureStore& store, const std::vec
   if (c.experts.empty())
     for (const auto& e : store.experts()) c.experts.push_back(e.name);
   c.widths.clear();
-  for (const auto& e : c.experts) c.widths.push_back(store.experts()[store.expert_index(e)].width);
+  c.costs.clear();
+  for (const auto& e : c.experts) {
+    const auto& column = store.experts()[store.expert_index(e)];
+    c.widths.push_back(column.width);
+    c.costs.push_back(column.cost);
+  }
+  c.resolve_widths();
   std::set<std::string> markets;
   for (const auto& p : train) markets.insert(p.market);
   c.markets.assign(markets.begin(), markets.end());
@@ -241,6 +247,9 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   if (options.batch < 1 || options.epochs < 1 || !(options.lr > 0))
     fail("training options", "batch, epochs and lr must be positive");
   config = complete_config(std::move(config), store, train);
+  if (options.lambda_cost > 0 && config.routing == Routing::hard && !config.has_costs())
+    fail("--lambda-cost", "needs every expert's measured cost per pair; the feature store has none for some expert "
+                          "(rerun `relmoe embed` on it to measure them)");
   if (config.routing == Routing::rule && config.rule.empty())
     config.rule = best_expert_per_market(config, store, train, dev, options);
   config.validate();
@@ -258,7 +267,7 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   std::vector<torch::Tensor> trainable;
   for (auto& p : model->parameters())
     if (p.requires_grad()) trainable.push_back(p);
-  FusedAdam opt(trainable, options.lr);
+  FusedAdam opt(trainable, options.lr, options.weight_decay);
   std::mt19937_64 rng(options.seed);
   const auto steps_per_epoch = static_cast<std::size_t>((train_set.size() + options.batch - 1) / options.batch);
   std::optional<Progress> bar;
@@ -277,6 +286,7 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
       auto loss = torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions));
       if (config.routing == Routing::hard) loss = loss + options.lambda * load_balancing_loss(out.gates.probs, out.gates.active);
       if (config.routing == Routing::soft) loss = loss + options.entropy * routing_entropy(out.gates.probs);
+      if (config.routing == Routing::hard && options.lambda_cost > 0) loss = loss + options.lambda_cost * cost_loss(out.gates.probs, config.costs);
       opt.zero_grad();
       loss.backward();
       opt.step();

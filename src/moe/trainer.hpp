@@ -1,6 +1,6 @@
 #pragma once
 // Trains an MoE model on frozen expert features: BCE + lambda * load balancing (hard routing)
-// + entropy (soft routing), Adam (moe/adam), early stopping on dev AUC, deterministic given the seed.
+// + lambda_cost * expert cost (hard routing) + entropy (soft routing), Adam (moe/adam), early stopping on dev AUC, deterministic given the seed.
 // Pseudo-label routing trains per-expert probes, labels each training pair with the expert of
 // lowest probe loss, fits the router to those labels, freezes it and then trains the fusion.
 // Rule routing without a given table picks the best single expert per market on dev.
@@ -17,6 +17,8 @@ struct TrainOptions {
   std::int64_t batch = 128;
   double lr = 1e-4;
   double lambda = 0.01;    // load-balancing weight (hard routing)
+  double lambda_cost = 0;  // expert-cost weight (hard routing, moe/gating.hpp cost_loss)
+  double weight_decay = 0; // decoupled (AdamW) weight decay
   double entropy = 0.01;   // entropy-minimisation weight (soft routing)
   int epochs = 10;
   int patience = 2;        // epochs without dev AUC improvement before stopping

@@ -51,17 +51,27 @@ ExpertOutput run_window(const Expert& expert, const std::vector<std::vector<Toke
   return result;
 }
 
-void embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
-                  FeatureStoreWriter& writer, const EmbedOptions& options) {
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Embeds rows from the first one not committed; returns the seconds per pair that took (prompt
+// encoding + forward), or 0 when every row was done before.
+double embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
+                    FeatureStoreWriter& writer, const EmbedOptions& options) {
   const auto rows = static_cast<std::size_t>(writer.rows());
-  std::size_t row = static_cast<std::size_t>(writer.next_row(spec.name));
+  const std::size_t first = static_cast<std::size_t>(writer.next_row(spec.name));
+  std::size_t row = first;
   Progress progress("embed " + spec.name, rows);
   progress.set(row);
   std::int64_t truncated = 0;
+  double seconds = 0;
   while (row < rows) {
     const std::size_t end = std::min(rows, row + static_cast<std::size_t>(options.window));
+    const auto start = std::chrono::steady_clock::now();
     auto ids = prompt_ids(expert, spec, pairs, row, end, truncated);
     auto out = run_window(expert, ids, options.batch);
+    seconds += since(start);
     if (const auto bad = first_non_finite_row(out); bad >= 0)
       fail("pair '" + pairs[row + static_cast<std::size_t>(bad)].id + "'",
            "expert '" + spec.name + "' produced a non-finite hidden state or score");
@@ -73,6 +83,17 @@ void embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vec
   progress.finish();
   if (truncated > 0)
     spdlog::warn("embed {}: {} prompts were longer than the expert takes and lost their middle", spec.name, truncated);
+  return row > first ? seconds / static_cast<double>(row - first) : 0.0;
+}
+
+// The cost of a column filled before costs were recorded: one window of pairs, timed.
+double measure_cost(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
+                    const EmbedOptions& options) {
+  const auto n = std::min(pairs.size(), static_cast<std::size_t>(options.window));
+  std::int64_t truncated = 0;
+  const auto start = std::chrono::steady_clock::now();
+  run_window(expert, prompt_ids(expert, spec, pairs, 0, n, truncated), options.batch);
+  return since(start) / static_cast<double>(n);
 }
 
 // Fits the lexical expert (cross-fitted for the training rows), saves it beside the store and
@@ -91,10 +112,20 @@ void embed_lexical(const ExpertRecord& spec, const std::vector<Pair>& pairs, con
   fitted.model.save(dir);
   const auto n = writer.rows() - row;
   writer.append(spec.name, fitted.output.last_hidden.narrow(0, row, n), fitted.output.score.narrow(0, row, n));
+  // The cost of serving it: the fitted model run on (up to) one window of pairs, fitting excluded.
+  std::vector<const Pair*> sample;
+  for (std::size_t i = 0; i < std::min(pairs.size(), std::size_t{2048}); ++i) sample.push_back(&pairs[i]);
+  const auto timed = std::chrono::steady_clock::now();
+  fitted.model.run(sample);
+  writer.set_cost(spec.name, since(timed) / static_cast<double>(sample.size()));
   writer.commit();
   spdlog::info("embed {}: lexical expert fitted on {} pairs, {} rows in {:.1f} s", spec.name,
-               options.lexical_train.size(), n,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+               options.lexical_train.size(), n, since(start));
+}
+
+double store_cost(const std::filesystem::path& store, const std::string& expert) {
+  const auto s = FeatureStore::open(store);
+  return s.experts()[s.expert_index(expert)].cost;
 }
 
 }  // namespace
@@ -125,7 +156,12 @@ void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<
                                expert.model().config().hidden_size},
                               options.store_dtype, expert.answer_ids().has_value(), 0};
     FeatureStoreWriter writer(store, ids, {column});
-    embed_expert(spec, expert, pairs, writer, options);
+    double cost = embed_expert(spec, expert, pairs, writer, options);
+    if (cost == 0 && store_cost(store, spec.name) == 0) cost = measure_cost(spec, expert, pairs, options);
+    if (cost > 0) {
+      writer.set_cost(spec.name, cost);
+      writer.commit();
+    }
   }
 }
 

@@ -2,6 +2,8 @@
 // Fills a feature store: every pair through every expert, keeping the final-layer last-token
 // hidden state (and the answer-token score when the expert defines one). Resumable: rows already
 // committed for an expert are skipped, and each window of rows is committed as it completes.
+// Each column records the expert's measured seconds per pair (prompt encoding + forward, or the
+// lexical model's features; a column filled before costs were kept gets one window timed).
 // The built-in lexical expert is fitted on the training pairs first and saved beside the store
 // (STORE/<name>.lexical/, the directory its column records, so `relmoe score` can run it).
 #include "io/pair.hpp"

@@ -67,6 +67,7 @@ json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vect
             {"feature_dtype", dtype_name(o.feature_dtype)},
             {"run_dtype", dtype_name(o.run_dtype)},
             {"with_experts", o.with_experts},
+            {"budget", o.budget ? json(*o.budget) : json(nullptr)},
             {"skip_bad", o.skip_bad},
             {"columns", columns},
             {"format", job.format == PairFormat::Auto ? "auto" : job.format == PairFormat::Tsv ? "tsv"
@@ -85,6 +86,7 @@ std::future<void> run_on(LaneWorker* worker, std::function<void()> job) {
 class Scorer {
  public:
   Scorer(const ScoreJob& job, const ScoreOptions& options) : job_(job), o_(options), model_(load_model(job.model)) {
+    if (o_.budget) model_->set_budget(*o_.budget);
     const auto& c = model_->config;
     experts_ = resolve_experts(job.model, c.experts, job.expert_dirs);
     LaneOptions lo;

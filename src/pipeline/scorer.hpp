@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,7 @@ struct ScoreOptions {
   bool restart = false;               // discard an earlier run's files at the output and start over
   bool allow_unused_tensors = false;  // load expert checkpoints holding tensors their config does not use
   bool with_experts = false;  // add the selected experts as a third column
+  std::optional<double> budget;  // overrides the model's mean expert cost budget (hard routing)
   bool progress = true;
   Shard shard;
 };
