@@ -57,13 +57,14 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
   // report.json: the ablation contract, every variant of the grid.
   const auto report = read_json(out / "report.json");
   std::vector<std::string> names;
-  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small"}) {
+  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small", "lexical"}) {
     names.push_back(std::string("single:") + e);
     names.push_back(std::string("probe:") + e);
   }
   for (const auto& n : {"fusion:qwen2-tiny+llama-tiny", "fusion:qwen2-tiny+gemma2-small", "fusion:llama-tiny+gemma2-small",
-                        "full:concat", "full:weighted", "moe:hard:concat", "moe:hard:weighted", "moe:soft:concat",
-                        "moe:pseudo:concat", "moe:rule:concat"})
+                        "fusion:qwen2-tiny+lexical", "llm:full:concat", "llm:moe:hard:concat", "full:concat",
+                        "full:weighted", "moe:hard:concat", "moe:hard:weighted", "moe:soft:concat", "moe:pseudo:concat",
+                        "moe:rule:concat", "moe:cost:0.1", "moe:cost:3"})
     names.push_back(n);
   for (const auto& n : names) {
     ASSERT_TRUE(report["variants"].contains(n)) << n;
@@ -71,14 +72,29 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
     for (const auto& key : {"overall", "markets", "usage", "active_experts"}) EXPECT_TRUE(v.contains(key)) << n << " " << key;
     EXPECT_EQ(v["markets"].size(), 3u) << n;
     EXPECT_EQ(v["overall"]["ci"].size(), 2u);
+    EXPECT_GT(v["mean_cost_s"].get<double>(), 0.0) << n;  // every expert's cost was measured
   }
+  // Full fusion costs what its experts cost together; the lexical expert is the cheapest by far.
+  double total = 0;
+  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small", "lexical"})
+    total += report["variants"][std::string("probe:") + e]["mean_cost_s"].get<double>();
+  EXPECT_NEAR(report["variants"]["full:concat"]["mean_cost_s"].get<double>(), total, 1e-12);
+  EXPECT_LT(report["variants"]["probe:lexical"]["mean_cost_s"].get<double>(),
+            report["variants"]["probe:llama-tiny"]["mean_cost_s"].get<double>() / 5);
+  // The headline rows: the lexical expert alone, the LLM experts alone, all experts.
+  EXPECT_EQ(report["comparisons"]["lexical"], "single:lexical");
+  EXPECT_TRUE(report["comparisons"].contains("all_vs_lexical"));
+  EXPECT_TRUE(report["comparisons"].contains("all_vs_llm_moe"));
+  EXPECT_GE(report["comparisons"]["headline"].size(), 6u);
+  EXPECT_TRUE(report["capacity"].empty());  // --dim/--hidden given: no capacity grid
   EXPECT_NEAR(report["variants"]["moe:hard:concat"]["active_experts"].get<double>(), 2.0, 1e-9);
   EXPECT_TRUE(report["comparisons"].contains("moe_vs_best_single"));
   EXPECT_TRUE(report["comparisons"].contains("concat_vs_weighted"));
-  ASSERT_EQ(report["experts"].size(), 3u);
+  ASSERT_EQ(report["experts"].size(), 4u);
   std::set<std::string> families;
   for (const auto& e : report["experts"]) families.insert(e["family"].get<std::string>());
-  EXPECT_EQ(families, (std::set<std::string>{"qwen2", "llama", "gemma2"}));
+  EXPECT_EQ(families, (std::set<std::string>{"qwen2", "llama", "gemma2", "lexical"}));
+  EXPECT_TRUE(fs::exists(out / "features/lexical.lexical/model.safetensors"));
   // The dev set was split off train by (market, query): none in both.
   std::set<std::string> train_queries;
   for (const auto& p : relmoe::read_pairs(out / "data/train.tsv")) train_queries.insert(p.market + "\t" + p.query);

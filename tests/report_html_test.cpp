@@ -73,7 +73,8 @@ Fixture make_fixture() {
     std::vector<std::uint8_t> active;
     for (std::size_t i = 0; i < labels.size(); ++i)
       for (std::size_t e = 0; e < kExperts.size(); ++e) active.push_back(!routed || e != (i + e) % 3);
-    f.report["variants"][name] = relmoe::to_json(relmoe::evaluate({s, labels, markets, kExperts, active}, 50, 0));
+    f.report["variants"][name] =
+        relmoe::to_json(relmoe::evaluate({s, labels, markets, kExperts, active, {0.001, 0.002, 0.004}}, 50, 0));
     f.report["order"].push_back(name);
     f.report["train_seconds"][name] = 2.0;
     scores[name] = s;
@@ -147,7 +148,10 @@ TEST(ReportHtml, WellFormedSelfContainedWithEveryVariantAndChart) {
   ASSERT_EQ(rows.size(), contract_variants().size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(XmlDoc::attr(rows[i], "data-variant"), contract_variants()[i]);
-    EXPECT_EQ(xml.nodes("h:td", rows[i]).size(), 1 + 1 + kMarkets.size() + 2);
+    const auto cells = xml.nodes("h:td", rows[i]);
+    ASSERT_EQ(cells.size(), 1 + 1 + kMarkets.size() + 4);  // + active experts, cost, d, train s
+    const double cost = f.report["variants"][contract_variants()[i]]["mean_cost_s"].get<double>();
+    EXPECT_EQ(XmlDoc::text(cells[cells.size() - 3]), relmoe::svg::num(1e3 * cost, 3)) << contract_variants()[i];
   }
   // Highlighted cells: in every column exactly the variants with the column's best AUC.
   const auto& variants = f.report["variants"];
@@ -171,7 +175,10 @@ TEST(ReportHtml, WellFormedSelfContainedWithEveryVariantAndChart) {
   // Charts: radar (a polygon and a marker per expert and market), two t-SNE scatters (a circle
   // per point), usage bars (a segment per market and expert).
   const auto svgs = xml.nodes("//s:svg");
-  ASSERT_EQ(svgs.size(), 4u);
+  ASSERT_EQ(svgs.size(), 5u);
+  // Figure 4: a point per variant on the cost axis, the frontier labelled.
+  EXPECT_EQ(xml.nodes("//h:figure[@id='figure4']//s:circle").size(), contract_variants().size());
+  EXPECT_FALSE(xml.nodes("//h:figure[@id='figure4']//s:circle[@fill='" + relmoe::svg::colour(0) + "']").empty());
   EXPECT_EQ(xml.nodes("//h:figure[@id='figure1']//s:polygon[s:title]").size(), kExperts.size());
   EXPECT_EQ(xml.nodes("//h:figure[@id='figure1']//s:circle").size(), kExperts.size() * kMarkets.size());
   const auto scatters = xml.nodes("//h:div[@id='figure3']//s:svg");
@@ -196,7 +203,7 @@ TEST(ReportHtml, OptionalPartsMayBeAbsent) {
   const XmlDoc xml(relmoe::render_report_html(bare, {}));
   ASSERT_TRUE(xml.doc);
   EXPECT_EQ(xml.nodes("//h:tr[@data-variant]").size(), 1u);
-  EXPECT_EQ(xml.nodes("//s:svg").size(), 1u);  // the radar of the one probe
+  EXPECT_EQ(xml.nodes("//s:svg").size(), 2u);  // the radar of the one probe and its point on the cost axis
 }
 
 namespace {
@@ -275,22 +282,22 @@ TEST(ReportHtml, ChartsRenderInHeadlessChromium) {
   EXPECT_GT(chart_pixels(with), 20000u) << "charts did not render";
   EXPECT_LT(chart_pixels(without), 100u);
 
-  // Each chart on its own: the page's four SVGs placed in the cells of a 2 x 2 grid, and every
-  // cell must show its chart (radar lines and markers, t-SNE points, usage bars).
+  // Each chart on its own: the page's five SVGs placed in the cells of a 2 x 3 grid, and every
+  // cell must show its chart (radar lines and markers, t-SNE points, usage bars, cost curve).
   const auto svgs = svg_elements(html);
-  ASSERT_EQ(svgs.size(), 4u);
+  ASSERT_EQ(svgs.size(), 5u);
   const int cell_w = 760, cell_h = 700;
   std::string grid = "<!DOCTYPE html><html><body style=\"margin:0\">";
   for (std::size_t i = 0; i < svgs.size(); ++i)
     grid += "<div style=\"position:absolute; left:" + std::to_string(cell_w * (i % 2)) + "px; top:" +
             std::to_string(cell_h * (i / 2)) + "px\">" + svgs[i] + "</div>";
-  const auto cells = screenshot(grid + "</body></html>", dir, "grid", 2 * cell_w, 2 * cell_h);
+  const auto cells = screenshot(grid + "</body></html>", dir, "grid", 2 * cell_w, 3 * cell_h);
   ASSERT_EQ(cells.width, 2 * cell_w);
   // Minimum pixels per chart: the radar's 2.5 px outlines and markers (~770 here), 250 t-SNE
-  // points (~3600), the usage bars (~20000); an empty cell has none.
+  // points (~3600), the usage bars (~20000), the cost curve's frontier; an empty cell has none.
   const struct { const char* name; std::size_t min; } charts[] = {
-      {"radar", 300}, {"t-SNE concat", 1500}, {"t-SNE weighted", 1500}, {"usage bars", 5000}};
-  for (int i = 0; i < 4; ++i) {
+      {"radar", 300}, {"t-SNE concat", 1500}, {"t-SNE weighted", 1500}, {"cost curve", 60}, {"usage bars", 5000}};
+  for (int i = 0; i < 5; ++i) {
     const int x = cell_w * (i % 2), y = cell_h * (i / 2);
     EXPECT_GT(chart_pixels(cells, x, y, x + cell_w, y + cell_h), charts[i].min) << charts[i].name << " did not render";
   }

@@ -1,4 +1,5 @@
 // Behaviour of training on synthetic expert features with a known structure.
+#include "flow/ablation.hpp"
 #include "moe/dataset.hpp"
 #include "moe/model_io.hpp"
 #include "moe/trainer.hpp"
@@ -204,4 +205,92 @@ TEST(TrainBehaviour, PseudoAndRuleRoutingPickTheInformativeExpert) {
       EXPECT_EQ(result.model->config.rule.at("y"), "e1");
     }
   }
+}
+
+namespace {
+
+// Two experts that both carry the label in both markets; e1 costs ten times what e0 does.
+Synthetic twins_with_costs() {
+  auto s = make_synthetic("twins", 2000, [](int, std::mt19937& rng) {
+    const float y = static_cast<float>(rng() % 2);
+    return std::make_pair(y, std::vector{torch::randn({4}) + 0.7 * (2 * y - 1), torch::randn({4}) + 0.7 * (2 * y - 1)});
+  }, 8);
+  const auto ids = relmoe::FeatureStore::open(s.store).ids();
+  relmoe::FeatureStoreWriter writer(s.store, ids, {});
+  writer.set_cost("e0", 0.001);
+  writer.set_cost("e1", 0.010);
+  writer.commit();
+  return s;
+}
+
+}  // namespace
+
+TEST(TrainBehaviour, CostLossMovesHardRoutingToTheCheapExpert) {
+  const auto s = twins_with_costs();
+  const auto store = relmoe::FeatureStore::open(s.store);
+  auto variable_k = config(relmoe::Routing::hard, relmoe::Fusion::concat, 2, 8);
+  variable_k.min_prob = 0.3;
+  auto options = fast_options();
+  auto free = relmoe::train_model(variable_k, store, s.train, s.dev, options);
+  options.lambda_cost = 3;
+  auto priced = relmoe::train_model(variable_k, store, s.train, s.dev, options);
+  EXPECT_EQ(priced.model->config.costs, (std::vector<double>{0.001, 0.010}));  // taken from the store
+  const auto set = relmoe::make_pair_set(store, s.test, priced.model->config, "test", true);
+  auto report = [&](relmoe::MoeModel& m) {
+    const auto pred = relmoe::predict(m, store, set);
+    return relmoe::evaluate({pred.scores, set.labels, set.market_names, m->config.experts, pred.active, m->config.costs}, 50);
+  };
+  const auto a = report(free.model), b = report(priced.model);
+  EXPECT_LT(b.mean_cost, a.mean_cost * 0.7) << a.mean_cost << " vs " << b.mean_cost;
+  EXPECT_GT(b.overall.auc, a.overall.auc - 0.03);
+  // Under a budget of the cheap expert's cost, only top-1 experts run, mostly the cheap one.
+  priced.model->set_budget(0.001);
+  const auto capped = report(priced.model);
+  EXPECT_NEAR(capped.active_experts, 1.0, 1e-12);
+  EXPECT_LE(capped.mean_cost, b.mean_cost + 1e-12);
+  // Without measured costs the cost term is refused with a clear message.
+  const auto bare = make_synthetic("twins_bare", 200, [](int, std::mt19937& rng) {
+    const float y = static_cast<float>(rng() % 2);
+    return std::make_pair(y, std::vector{torch::randn({2}) + y, torch::randn({2})});
+  }, 4);
+  const auto bare_store = relmoe::FeatureStore::open(bare.store);
+  try {
+    relmoe::train_model(variable_k, bare_store, bare.train, bare.dev, options);
+    FAIL() << "expected an error";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--lambda-cost"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainBehaviour, AblationSweepsCostAndPicksCapacityOnDev) {
+  const auto s = twins_with_costs();
+  const auto store = relmoe::FeatureStore::open(s.store);
+  relmoe::AblationOptions o;
+  o.base = config(relmoe::Routing::hard, relmoe::Fusion::concat, 1, 0);
+  o.base.hidden = 0;
+  o.train = fast_options();
+  o.train.epochs = 3;
+  o.resamples = 20;
+  o.capacity_grid = {2, 8};
+  o.cost_sweep = {1.0};
+  const auto out = relmoe::test::scratch_dir() / "relmoe_train_ablation_cost";
+  std::filesystem::remove_all(out);
+  const auto a = relmoe::run_ablation(store, s.train, s.dev, s.test, o, out);
+  ASSERT_TRUE(a["variants"].contains("moe:cost:1"));
+  EXPECT_FALSE(a["variants"].contains("llm:full:concat"));  // no feature expert in this store
+  EXPECT_NEAR(a["variants"]["full:concat"]["mean_cost_s"].get<double>(), 0.011, 1e-12);
+  EXPECT_NEAR(a["variants"]["probe:e1"]["mean_cost_s"].get<double>(), 0.010, 1e-12);
+  for (const std::string v : {"full:concat", "moe:hard:concat", "moe:cost:1", "fusion:e0+e1"}) {
+    const auto& cap = a["capacity"][v];
+    const auto chosen = cap["chosen"].get<long>();
+    ASSERT_TRUE(chosen == 2 || chosen == 8) << v;
+    const double best = std::max(cap["dev_auc"]["2"].get<double>(), cap["dev_auc"]["8"].get<double>());
+    EXPECT_EQ(cap["dev_auc"][std::to_string(chosen)].get<double>(), best) << v;
+    EXPECT_EQ(a["dev_auc"][v].get<double>(), best) << v;
+  }
+  EXPECT_FALSE(a["capacity"].contains("probe:e0"));  // probes keep the linear classifier's defaults
+  const auto saved = relmoe::load_model(out / "models" / "moe-cost-1");
+  EXPECT_EQ(saved->config.min_prob, o.sweep_min_prob);
+  EXPECT_EQ(saved->config.k, 2);
+  EXPECT_EQ(saved->config.dim, a["capacity"]["moe:cost:1"]["chosen"].get<long>());
 }

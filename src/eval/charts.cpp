@@ -172,14 +172,15 @@ std::string cost_curve(const std::vector<CostPoint>& points, std::string_view la
   for (std::size_t k = 1; k < frontier.size(); ++k) {
     const auto [x1, y1] = at(points[frontier[k - 1]]);
     const auto [x2, y2] = at(points[frontier[k]]);
-    c.line(x1, y1, x2, y2, R"(stroke="#2a9d8f" stroke-width="2")");
+    c.line(x1, y1, x2, y2, "stroke=\"" + svg::colour(0) + "\" stroke-width=\"2\"");
   }
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto on = std::find(frontier.begin(), frontier.end(), i);
     const auto [x, y] = at(points[i]);
     const std::string tip = points[i].name + ": AUC " + svg::num(100 * points[i].auc, 2) + ", " +
                             svg::num(1e3 * points[i].cost, 3) + " ms per pair";
-    c.circle(x, y, on != frontier.end() ? 5 : 3.5, on != frontier.end() ? R"(fill="#2a9d8f")" : R"(fill="#fff" stroke="#555")", tip);
+    c.circle(x, y, on != frontier.end() ? 5 : 3.5, on != frontier.end() ? fill(svg::colour(0)) : R"(fill="#fff" stroke="#555")",
+             tip);
     // Frontier labels alternate above and below the line, so neighbours do not overprint.
     if (on != frontier.end()) c.text(x + 6, (on - frontier.begin()) % 2 == 0 ? y - 8 : y + 16, points[i].name, "start", 10);
   }
