@@ -67,12 +67,9 @@ ExpertOutput LexicalExpert::run(const std::vector<const Pair*>& pairs) const {
   const auto n = static_cast<std::int64_t>(pairs.size());
   auto hidden = torch::empty({n, width()}, torch::kFloat32);
   auto score = torch::empty({n}, torch::kFloat32);
-  SparseRows one;
   for (std::int64_t i = 0; i < n; ++i) {
     const auto v = lexical_vector(*pairs[static_cast<std::size_t>(i)], idf_, config_);
-    one = SparseRows();
-    one.add(v.index, v.value);
-    const double logit = model_.logit(one, 0);
+    const double logit = model_.logit(v.index.data(), v.value.data(), v.index.size());
     write_row(hidden.data_ptr<float>() + i * width(), logit, v);
     score[i] = static_cast<float>(logit);
   }

@@ -15,10 +15,15 @@ void SparseRows::add(const std::vector<std::int32_t>& row_index, const std::vect
   offsets.push_back(static_cast<std::int64_t>(index.size()));
 }
 
-double LinearModel::logit(const SparseRows& rows, std::size_t r) const {
+double LinearModel::logit(const std::int32_t* index, const float* value, std::size_t n) const {
   double z = bias;
-  for (auto j = rows.offsets[r]; j < rows.offsets[r + 1]; ++j) z += static_cast<double>(weight[rows.index[j]]) * rows.value[j];
+  for (std::size_t j = 0; j < n; ++j) z += static_cast<double>(weight[index[j]]) * value[j];
   return z;
+}
+
+double LinearModel::logit(const SparseRows& rows, std::size_t r) const {
+  const auto begin = rows.offsets[r];
+  return logit(rows.index.data() + begin, rows.value.data() + begin, static_cast<std::size_t>(rows.offsets[r + 1] - begin));
 }
 
 namespace {

@@ -22,6 +22,8 @@ struct LinearModel {
   float bias = 0;
 
   double logit(const SparseRows& rows, std::size_t r) const;
+  // One row given as its nonzero (index, value) pairs.
+  double logit(const std::int32_t* index, const float* value, std::size_t n) const;
 };
 
 struct LogisticOptions {
