@@ -1,6 +1,7 @@
 // Cost-aware routing: variable k by probability, the per-batch budget (against a plain greedy
 // written here), the cost loss, mean cost in evaluation reports, the Pareto frontier, costs in
-// the feature store and model config, and the headline rows of a grid with a lexical expert.
+// the feature store and model config, the headline rows of a grid with a lexical expert, and the
+// market-aware fusion options (balanced market weights, a classifier that sees the market).
 #include "eval/charts.hpp"
 #include "eval/comparison.hpp"
 #include "eval/report.hpp"
@@ -8,6 +9,7 @@
 #include "moe/config.hpp"
 #include "moe/gating.hpp"
 #include "moe/model.hpp"
+#include "moe/trainer.hpp"
 
 #include "base/error.hpp"
 #include "support.hpp"
@@ -273,4 +275,35 @@ TEST(CostRouting, HeadlineRowsAndTheRoutedChoiceFollowDev) {
   const auto md = relmoe::headline_markdown(ablation);
   EXPECT_NE(md.find("| lexical expert alone | single:lexical |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 0.020 |"), std::string::npos) << md;  // 0.00002 s = 0.020 ms
+}
+
+TEST(MarketAwareFusion, BalancedWeightsGiveEveryMarketTheSameTotal) {
+  const std::vector<std::int64_t> markets{0, 0, 0, 0, 0, 0, 2, 2, 0, 2};  // market 1 absent
+  const auto w = relmoe::balanced_market_weights(markets);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_FLOAT_EQ(w[0] * 7, w[2] * 3);  // equal totals per market
+  EXPECT_EQ(w[1], 0.f);
+  double mean = 0;
+  for (const auto m : markets) mean += w[static_cast<std::size_t>(m)];
+  EXPECT_NEAR(mean / static_cast<double>(markets.size()), 1.0, 1e-6);
+}
+
+TEST(MarketAwareFusion, ClassifierSeesTheMarketAndSurvivesSaveLoad) {
+  auto c = hard_config(2, 0, {0.001, 0.002, 0.003, 0.004});
+  c.routing = relmoe::Routing::full;
+  c.markets = {"x", "y"};
+  c.market_classifier = true;
+  torch::manual_seed(4);
+  relmoe::MoeModel model(c);
+  ASSERT_TRUE(model->classifier_market);
+  const auto hidden = torch::randn({1, 3});
+  const relmoe::HiddenFetch same = [&](int, const torch::Tensor& positions) { return hidden.expand({positions.size(0), 3}); };
+  const auto gates = relmoe::route(model->config, {}, torch::tensor({0, 1}, torch::kLong), {}, false, 2);
+  const auto logits = model->classify(gates, 2, same);
+  EXPECT_NE(logits[0].item<float>(), logits[1].item<float>()) << "the same features in two markets score alike";
+  c.market_classifier = false;
+  relmoe::MoeModel plain(c);
+  const auto flat = plain->classify(gates, 2, same);
+  EXPECT_EQ(flat[0].item<float>(), flat[1].item<float>());
+  EXPECT_TRUE(relmoe::config_from_json(relmoe::to_json(model->config), "x").market_classifier);
 }

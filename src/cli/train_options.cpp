@@ -39,6 +39,9 @@ void ModelFlags::add(CLI::App& app, bool with_strategy) {
   app.add_option("--hidden", config.hidden, "MLP classifier hidden width (0: = d)")->capture_default_str();
   app.add_option("--dropout", config.dropout, "MLP classifier dropout")->capture_default_str();
   app.add_option("--weight-decay", train.weight_decay, "decoupled (AdamW) weight decay")->capture_default_str();
+  app.add_flag("--market-classifier", config.market_classifier,
+               "the classifier also sees a market embedding (features weighed per market)");
+  app.add_flag("--balance-markets", train.balance_markets, "weigh training pairs so every market counts alike in the loss");
   app.add_option("--lr", train.lr, "Adam learning rate")->capture_default_str();
   app.add_option("--batch", train.batch, "pairs per batch")->capture_default_str();
   app.add_option("--lambda", train.lambda, "load-balancing loss weight (hard routing)")->capture_default_str();

@@ -173,7 +173,7 @@ nlohmann::json fingerprint(const AblationOptions& o, const std::vector<Pair>& tr
           {"train", {{"batch", t.batch}, {"lr", t.lr}, {"lambda", t.lambda}, {"entropy", t.entropy},
                      {"epochs", t.epochs}, {"patience", t.patience}, {"seed", t.seed}, {"router_lr", t.router_lr},
                      {"router_epochs", t.router_epochs}, {"stat_rows", t.stat_rows},
-                     {"weight_decay", t.weight_decay}}},
+                     {"weight_decay", t.weight_decay}, {"balance_markets", t.balance_markets}}},
           {"resamples", o.resamples},
           {"seed", o.seed},
           {"capacity_grid", o.capacity_grid},

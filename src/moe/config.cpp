@@ -105,6 +105,7 @@ nlohmann::json to_json(const MoeConfig& c) {
           {"dim", c.dim},
           {"hidden", c.hidden},
           {"dropout", c.dropout},
+          {"market_classifier", c.market_classifier},
           {"costs", c.costs},
           {"router_dim", c.router_dim},
           {"router_hidden", c.router_hidden},
@@ -136,6 +137,7 @@ MoeConfig config_from_json(const nlohmann::json& j, const std::string& where) {
     c.min_prob = j.value("min_prob", 0.0);
     c.budget = j.value("budget", 0.0);
     c.dropout = j.value("dropout", 0.0);
+    c.market_classifier = j.value("market_classifier", false);
     c.costs = j.value("costs", std::vector<double>{});
     c.router_dim = j.at("router_dim").get<std::int64_t>();
     c.router_hidden = j.at("router_hidden").get<std::int64_t>();

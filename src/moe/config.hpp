@@ -40,6 +40,9 @@ struct MoeConfig {
   std::int64_t dim = 0;      // projection width d (0: follow the experts, see resolve_widths)
   std::int64_t hidden = 0;   // MLP classifier hidden width (0: = dim)
   double dropout = 0;        // MLP classifier: dropout after the hidden layer during training
+  // The classifier also sees a market embedding (market_dim), so how the experts' features are
+  // weighed can differ by market.
+  bool market_classifier = false;
   std::int64_t router_dim = 16;
   std::int64_t router_hidden = 64;
   std::int64_t market_dim = 8;

@@ -36,6 +36,7 @@ Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor
   const auto n = c.num_experts();
   const auto on = torch::TensorOptions().device(markets.device());
   Gates g;
+  g.markets = markets;
   switch (c.routing) {
     case Routing::full:
       g.active = torch::ones({batch, n}, on.dtype(torch::kBool));

@@ -11,6 +11,7 @@ struct Gates {
   torch::Tensor weights;  // [B, N] f32: the factor each active expert's projection is scaled by; 0 if inactive
   torch::Tensor active;   // [B, N] bool: experts that run for the pair
   torch::Tensor probs;    // [B, N] router softmax (undefined without a router)
+  torch::Tensor markets;  // [B] the pairs' market indices (for a market-aware classifier)
 };
 
 // `logits`: router output [B, N] (ignored for rule/full); `markets`: [B] market indices;

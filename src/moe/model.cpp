@@ -19,7 +19,13 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
     means.push_back(register_buffer("norm_mean_" + std::to_string(e), torch::zeros({config.widths[e]})));
     inv_stds.push_back(register_buffer("norm_inv_std_" + std::to_string(e), torch::ones({config.widths[e]})));
   }
-  const auto z = config.fusion == Fusion::concat ? n * config.dim : config.dim;
+  auto z = config.fusion == Fusion::concat ? n * config.dim : config.dim;
+  if (config.market_classifier) {
+    classifier_market = register_module(
+        "classifier_market",
+        torch::nn::Embedding(std::max<std::int64_t>(static_cast<std::int64_t>(config.markets.size()), 1), config.market_dim));
+    z += config.market_dim;
+  }
   classifier = register_module("classifier", torch::nn::Sequential());
   if (config.classifier == Classifier::mlp) {
     classifier->push_back(torch::nn::Linear(z, config.hidden));
@@ -88,7 +94,9 @@ torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const Hidde
 }
 
 torch::Tensor MoeModelImpl::classify(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
-  return classifier->forward(fuse(g, batch, fetch)).squeeze(1);
+  auto z = fuse(g, batch, fetch);
+  if (classifier_market) z = torch::cat({z, classifier_market->forward(g.markets)}, 1);
+  return classifier->forward(z).squeeze(1);
 }
 
 MoeOutput MoeModelImpl::forward(const RouterBatch& b, const HiddenFetch& fetch, bool training) {

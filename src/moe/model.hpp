@@ -51,6 +51,7 @@ struct MoeModelImpl : torch::nn::Module {
   Router router{nullptr};  // null for rule and full routing
   torch::nn::ModuleList projections;
   torch::nn::Sequential classifier;
+  torch::nn::Embedding classifier_market{nullptr};  // only with config.market_classifier
   std::vector<torch::Tensor> means, inv_stds;  // buffers, one per expert
   torch::Tensor rule_table;                    // buffer: expert index per market (rule routing)
 };

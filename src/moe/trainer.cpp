@@ -102,6 +102,13 @@ torch::Tensor labels_of(const PairSet& set, const std::vector<std::int64_t>& pos
   return y;
 }
 
+torch::Tensor weights_of(const PairSet& set, const std::vector<float>& per_market, const std::vector<std::int64_t>& positions) {
+  auto w = torch::empty({static_cast<std::int64_t>(positions.size())});
+  auto* out = w.data_ptr<float>();
+  for (std::size_t i = 0; i < positions.size(); ++i) out[i] = per_market[static_cast<std::size_t>(set.markets[positions[i]])];
+  return w;
+}
+
 double dev_auc(MoeModel& model, const FeatureStore& store, const PairSet& dev) {
   return try_roc_auc(predict(model, store, dev).scores, dev.labels).value_or(NAN);
 }
@@ -157,6 +164,17 @@ void fit_router(MoeModel& model, const PairSet& set, const std::vector<std::int6
 }
 
 }  // namespace
+
+std::vector<float> balanced_market_weights(const std::vector<std::int64_t>& markets) {
+  if (markets.empty()) return {};
+  std::map<std::int64_t, double> count;
+  for (const auto m : markets) ++count[m];
+  std::vector<float> w(static_cast<std::size_t>(count.rbegin()->first + 1), 0.f);
+  for (const auto& [m, n] : count)
+    w[static_cast<std::size_t>(m)] =
+        static_cast<float>(static_cast<double>(markets.size()) / (static_cast<double>(count.size()) * n));
+  return w;
+}
 
 MoeConfig probe_config(const MoeConfig& base, const std::string& expert) {
   MoeConfig c = base;
@@ -268,6 +286,7 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   for (auto& p : model->parameters())
     if (p.requires_grad()) trainable.push_back(p);
   FusedAdam opt(trainable, options.lr, options.weight_decay);
+  const auto balance = options.balance_markets ? balanced_market_weights(train_set.markets) : std::vector<float>{};
   std::mt19937_64 rng(options.seed);
   const auto steps_per_epoch = static_cast<std::size_t>((train_set.size() + options.batch - 1) / options.batch);
   std::optional<Progress> bar;
@@ -283,7 +302,10 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
     for (const auto& positions : shuffled_batches(train_set.size(), options.batch, rng)) {
       const auto out = model->forward(router_batch(train_set, positions),
                                       store_fetch(store, columns, train_set, positions), true);
-      auto loss = torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions));
+      auto loss = balance.empty()
+                      ? torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions))
+                      : torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions),
+                                                                weights_of(train_set, balance, positions));
       if (config.routing == Routing::hard) loss = loss + options.lambda * load_balancing_loss(out.gates.probs, out.gates.active);
       if (config.routing == Routing::soft) loss = loss + options.entropy * routing_entropy(out.gates.probs);
       if (config.routing == Routing::hard && options.lambda_cost > 0) loss = loss + options.lambda_cost * cost_loss(out.gates.probs, config.costs);

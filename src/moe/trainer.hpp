@@ -19,6 +19,9 @@ struct TrainOptions {
   double lambda = 0.01;    // load-balancing weight (hard routing)
   double lambda_cost = 0;  // expert-cost weight (hard routing, moe/gating.hpp cost_loss)
   double weight_decay = 0; // decoupled (AdamW) weight decay
+  // Weigh each training pair by 1 / (its market's share of pairs), so every market counts alike
+  // in the loss (large markets otherwise decide what the fusion learns).
+  bool balance_markets = false;
   double entropy = 0.01;   // entropy-minimisation weight (soft routing)
   int epochs = 10;
   int patience = 2;        // epochs without dev AUC improvement before stopping
@@ -53,6 +56,10 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
 std::map<std::string, std::string> best_expert_per_market(const MoeConfig& config, const FeatureStore& store,
                                                           const std::vector<Pair>& train,
                                                           const std::vector<Pair>& dev, const TrainOptions& options);
+
+// --balance-markets: a weight per market index, total / (markets present * the market's pairs),
+// so every market's pairs weigh the same in all and the weights average 1 over `markets`.
+std::vector<float> balanced_market_weights(const std::vector<std::int64_t>& markets);
 
 // The probe configuration for one expert: no routing, linear classifier.
 MoeConfig probe_config(const MoeConfig& base, const std::string& expert);
