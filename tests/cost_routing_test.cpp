@@ -251,7 +251,8 @@ TEST(CostRouting, HeadlineRowsAndTheRoutedChoiceFollowDev) {
       {"probe:llm", {signal(0.35, 3), 0.003}},        {"llm:full:concat", {signal(0.4, 4), 0.006}},
       {"llm:moe:hard:concat", {signal(0.4, 5), 0.004}}, {"full:concat", {signal(1.4, 6), 0.006}},
       {"moe:hard:concat", {signal(1.35, 7), 0.004}},  {"moe:hard:weighted", {signal(1.3, 8), 0.004}},
-      {"moe:cost:1", {signal(1.38, 9), 0.001}},       {"moe:cost:3", {signal(1.2, 10), 0.0001}}};
+      {"moe:cost:1", {signal(1.38, 9), 0.001}},       {"moe:cost:3", {signal(1.2, 10), 0.0001}},
+      {"mlp:lexical", {signal(1.3, 11), 0.00002}}};
   nlohmann::json ablation = {{"variants", nlohmann::json::object()}, {"feature_experts", {"lexical"}}};
   for (const auto& [name, v] : variants) {
     const relmoe::EvalInput in{v.first, labels, markets, {"x"}, std::vector<std::uint8_t>(ids.size(), 1), {v.second}};
@@ -269,7 +270,8 @@ TEST(CostRouting, HeadlineRowsAndTheRoutedChoiceFollowDev) {
   EXPECT_EQ(c["best_llm_single"], "probe:llm");
   std::vector<std::string> rows;
   for (const auto& r : c["headline"]) rows.push_back(r["variant"]);
-  EXPECT_EQ(rows, (std::vector<std::string>{"single:lexical", "probe:llm", "llm:full:concat", "llm:moe:hard:concat",
+  EXPECT_EQ(c["all_vs_lexical_mlp"]["b"], "mlp:lexical");
+  EXPECT_EQ(rows, (std::vector<std::string>{"single:lexical", "mlp:lexical", "probe:llm", "llm:full:concat", "llm:moe:hard:concat",
                                             "full:concat", "moe:hard:concat", "moe:cost:1"}));
   ablation["comparisons"] = c;
   const auto md = relmoe::headline_markdown(ablation);

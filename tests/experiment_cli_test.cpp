@@ -62,7 +62,7 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
     names.push_back(std::string("probe:") + e);
   }
   for (const auto& n : {"fusion:qwen2-tiny+llama-tiny", "fusion:qwen2-tiny+gemma2-small", "fusion:llama-tiny+gemma2-small",
-                        "fusion:qwen2-tiny+lexical", "llm:full:concat", "llm:moe:hard:concat", "full:concat",
+                        "fusion:qwen2-tiny+lexical", "mlp:lexical", "llm:full:concat", "llm:moe:hard:concat", "full:concat",
                         "full:weighted", "moe:hard:concat", "moe:hard:weighted", "moe:soft:concat", "moe:pseudo:concat",
                         "moe:rule:concat", "moe:cost:0.1", "moe:cost:3"})
     names.push_back(n);

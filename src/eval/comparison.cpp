@@ -130,6 +130,7 @@ nlohmann::json headline_rows(const nlohmann::json& ablation, const nlohmann::jso
     if (!variant.empty() && variants.contains(variant)) rows.push_back({{"label", label}, {"variant", variant}});
   };
   add("lexical expert alone", c.value("lexical", ""));
+  add("lexical expert alone, through the fusion classifier", c.value("lexical_mlp", ""));
   add("LLM experts: best single", c.value("best_llm_single", ""));
   add("LLM experts: full fusion", "llm:full:concat");
   add("LLM experts: MoE (hard, concat)", "llm:moe:hard:concat");
@@ -164,6 +165,10 @@ nlohmann::json headline_comparisons(const nlohmann::json& ablation,
     if (variants.contains(lexical)) {
       out["lexical"] = lexical;
       out["all_vs_lexical"] = compare(moe, lexical, moe_scores, scores_of(lexical), resamples, seed);
+    }
+    if (const auto mlp = "mlp:" + features[0]; variants.contains(mlp)) {
+      out["lexical_mlp"] = mlp;
+      out["all_vs_lexical_mlp"] = compare(moe, mlp, moe_scores, scores_of(mlp), resamples, seed);
     }
     const std::string llm_moe = "llm:moe:hard:concat", llm_best = best_single(variants, is_llm);
     if (variants.contains(llm_moe)) {
@@ -218,7 +223,7 @@ std::string headline_markdown(const nlohmann::json& ablation) {
 std::string comparisons_markdown(const nlohmann::json& c) {
   std::string md;
   if (c.contains("best_single")) md += "- best single expert (highest test AUC): " + c["best_single"].get<std::string>() + "\n";
-  for (const char* key : {"moe_vs_best_single", "concat_vs_weighted", "all_vs_lexical", "all_vs_llm_moe",
+  for (const char* key : {"moe_vs_best_single", "concat_vs_weighted", "all_vs_lexical", "all_vs_lexical_mlp", "all_vs_llm_moe",
                           "llm_moe_vs_best_llm_single", "routed_vs_full"}) {
     if (!c.contains(key)) continue;
     const auto line = "- " + difference_text(c[key]["a"], c[key]["b"], c[key]["overall"]) + "\n";

@@ -6,6 +6,8 @@
 //   concat_vs_weighted: AUC(moe:hard:concat) - AUC(moe:hard:weighted);
 // and, when the grid has feature experts (ablation "feature_experts", e.g. the lexical expert):
 //   all_vs_lexical: moe:hard:concat (all experts) - the first feature expert alone;
+//   all_vs_lexical_mlp: moe:hard:concat - mlp:<that expert> (its vector through the fusion
+//     classifier, so the difference is what the other experts add);
 //   all_vs_llm_moe: moe:hard:concat - llm:moe:hard:concat (the LLM experts only);
 //   llm_moe_vs_best_llm_single: llm:moe:hard:concat - the best single LLM expert ("best_llm_single");
 // and, when cost-swept variants exist:

@@ -68,6 +68,7 @@ std::string group_title(const std::string& group) {
   if (group == "full") return "full fusion (every expert always runs)";
   if (group == "moe") return "mixture of experts (routed)";
   if (group == "llm") return "the LLM experts alone (no feature expert)";
+  if (group == "mlp") return "a feature expert alone through the fusion classifier";
   return group;
 }
 
@@ -199,6 +200,8 @@ std::string outcome(const Json& report) {
   h += outcome_line(c, "moe_vs_best_single", "Does the MoE (hard routing, k = 2, concat) beat it?");
   h += outcome_line(c, "concat_vs_weighted", "Concatenation vs weighted fusion");
   h += outcome_line(c, "all_vs_lexical", "Do the LLM experts add to the lexical expert (MoE over all − lexical alone)?");
+  h += outcome_line(c, "all_vs_lexical_mlp",
+                    "… and beyond the lexical expert's own features through the same classifier?");
   h += outcome_line(c, "all_vs_llm_moe", "MoE over all experts − MoE over the LLM experts");
   h += outcome_line(c, "llm_moe_vs_best_llm_single", "LLM experts only: MoE − best single LLM expert");
   h += outcome_line(c, "routed_vs_full", "Cost-aware routing (chosen on dev) − full fusion over all experts");

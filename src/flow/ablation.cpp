@@ -83,6 +83,9 @@ std::vector<Variant> variants(const AblationOptions& o, const FeatureStore& stor
     if (store.experts()[store.expert_index(e)].has_score)
       out.push_back({"single:" + e, variant_config(base, {e}, Routing::full, Fusion::concat), true});
   for (const auto& e : experts) out.push_back({"probe:" + e, probe_config(base, e)});
+  // A feature expert's own vector through the fusion classifier: what fusing adds beyond the
+  // classifier itself.
+  for (const auto& e : features) fused("mlp:" + e, variant_config(base, {e}, Routing::full, Fusion::concat));
   if (experts.size() < 2) return out;
   for (std::size_t i = 0; i < experts.size(); ++i)
     for (std::size_t j = i + 1; j < experts.size(); ++j)
