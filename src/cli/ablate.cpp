@@ -16,6 +16,7 @@ namespace {
 struct AblateArgs {
   std::string features, data, dev, test, out;
   int resamples = 1000;
+  bool resume = false;
   PairInput input;
   ModelFlags flags;
   GridFlags grid;
@@ -24,7 +25,8 @@ struct AblateArgs {
 int run(const AblateArgs& a) {
   set_threads(a.flags.threads);
   const auto store = FeatureStore::open(a.features);
-  const auto o = a.grid.resolve(a.flags, a.resamples);
+  auto o = a.grid.resolve(a.flags, a.resamples);
+  o.resume = a.resume;
   const auto result = run_ablation(store, a.input.read(a.data), a.input.read(a.dev), a.input.read(a.test), o, a.out);
   std::cout << ablation_markdown(result);
   return 0;
@@ -40,6 +42,8 @@ const Register command{{"ablate", "Run single experts, fusions, full fusion and 
                       a->input.add(app);
                       app.add_option("--out", a->out, "output directory (ablation.json, ablation.md, models/)")->required();
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
+                      app.add_flag("--resume", a->resume,
+                                   "reuse the variants an earlier run into --out finished with the same settings and data");
                       a->flags.add(app, false);
                       a->grid.add(app);
                       return [a] { return run(*a); };
