@@ -120,12 +120,15 @@ LexicalExpert LexicalExpert::load(const fs::path& dir) {
 
 CrossFitted cross_fit(const std::vector<Pair>& pairs, const std::vector<Pair>& train, const LexicalConfig& c) {
   if (c.folds < 2) fail("lexical expert", "cross-fitting needs at least 2 folds");
+  if (train.empty()) fail("lexical expert", "no training pairs");
   std::vector<const Pair*> train_ptrs;
   for (const auto& p : train) train_ptrs.push_back(&p);
-  CrossFitted out{{}, LexicalExpert::fit(train_ptrs, c)};
-  const auto& idf = out.model.idf();
+  auto idf = fit_idf(train_ptrs, c);
   const auto rows = rows_of(train_ptrs, idf, c);
   const auto labels = labels_of(train_ptrs);
+  // The final model: what LexicalExpert::fit gives, from the rows the folds use as well.
+  auto final_model = fit_logistic(rows, labels, {}, c.dim(), {c.l2, c.max_iter});
+  CrossFitted out{{}, LexicalExpert(c, std::move(idf), std::move(final_model))};
   // Out-of-fold logits of the training pairs, by id.
   std::unordered_map<std::string, double> oof;
   std::vector<std::vector<std::size_t>> members(static_cast<std::size_t>(c.folds));

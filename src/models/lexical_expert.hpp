@@ -40,6 +40,9 @@ class LexicalExpert {
 
  private:
   LexicalExpert(LexicalConfig config, std::vector<float> idf, LinearModel model);
+  // cross_fit fits the final model from the training rows it builds once for the folds too.
+  friend struct CrossFitted cross_fit(const std::vector<Pair>& pairs, const std::vector<Pair>& train,
+                                      const LexicalConfig& config);
 
   LexicalConfig config_;
   std::vector<float> idf_;
