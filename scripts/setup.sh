@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   chromium libxml2-dev libpng-dev
-  openmpi-bin
+  openmpi-bin libcpp-httplib-dev
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
 #include "io/json_file.hpp"
+#include "io/scored_pairs.hpp"
 
 #include "base/error.hpp"
 #include "eval/report.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 struct EvalArgs {
   PairInput input;
-  std::string model, single, features, data, report;
+  std::string model, single, features, data, report, scores;
   int resamples = 1000;
   std::uint64_t seed = 0;
   int threads = 2;
@@ -61,6 +62,11 @@ int run(const EvalArgs& a) {
     auto pred = predict(model, store, set);
     input = {pred.scores, set.labels, set.market_names, model->config.experts, pred.active, model->config.costs};
   }
+  if (!a.scores.empty()) {
+    ScoredPairs scored{{}, input.markets, input.labels, input.scores};
+    for (const auto& p : pairs) scored.ids.push_back(p.id);
+    write_scored_pairs(a.scores, scored);
+  }
   const auto report = evaluate(input, a.resamples, a.seed);
   if (!a.report.empty()) write_json_file(a.report, to_json(report));
   std::cout << markdown(report) << "\n" << usage_markdown(report);
@@ -76,6 +82,8 @@ const Register command{{"eval", "Evaluate a trained model (or one expert's own s
                       app.add_option("--data", a->data, "labelled pairs (.tsv, .csv, .jsonl)")->required();
                       a->input.add(app);
                       app.add_option("--report", a->report, "write the JSON report here");
+                      app.add_option("--scores", a->scores,
+                                     "write each pair's score here (id market label score; a student's teacher)");
                       app.add_option("--budget", a->budget,
                                      "hard routing: mean expert seconds per pair the model may spend (0: none; default: the model's)");
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();

@@ -7,6 +7,7 @@
 #include "text/read_file.hpp"
 #include "text/truncation.hpp"
 #include "base/progress.hpp"
+#include "base/schedule.hpp"
 #include "expert_training/expert_recipe.hpp"
 #include "base/rng.hpp"
 #include "expert_training/spm_train.hpp"
@@ -114,14 +115,6 @@ Sequences encode_corpus(const Tokenizer& tokenizer, const std::vector<std::strin
     if (ids.size() >= 2) out.push_back(std::move(ids));
   }
   return out;
-}
-
-// Linear warm-up over the first 10 % (at most 100 steps), then linear decay to 10 %.
-double learning_rate(long step, long total, double base) {
-  long warmup = std::max(1L, std::min(100L, total / 10));
-  if (step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max(1L, total - warmup));
-  return base * (0.1 + 0.9 * (1.0 - progress));
 }
 
 // Phases in order; a saved state names the phase and the steps done in it.
@@ -297,7 +290,7 @@ bool run_phase(Phase phase, long total, const ExpertTrainOptions& o, TrainingMod
   for (; step < total; ++step) {
     if (o.stop_after > 0 && run_steps == o.stop_after) return false;
     for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate(step, total, o.lr));
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(warmup_linear_decay(step, total, o.lr));
     // Batches depend only on (seed, phase, step), so a resumed run sees the same ones.
     Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(step) * 2 + (phase == Phase::Finetune));
     optimizer.zero_grad();

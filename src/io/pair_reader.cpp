@@ -1,6 +1,7 @@
 #include "io/pair_reader.hpp"
 
 #include "base/error.hpp"
+#include "base/split.hpp"
 
 #include <nlohmann/json.hpp>
 #include <utf8proc.h>
@@ -141,17 +142,6 @@ std::array<int, kFieldCount> resolve_header(const std::vector<std::string>& head
   return col;
 }
 
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> fields;
-  std::size_t start = 0;
-  while (true) {
-    auto at = line.find(sep, start);
-    fields.push_back(line.substr(start, at == std::string::npos ? at : at - start));
-    if (at == std::string::npos) return fields;
-    start = at + 1;
-  }
-}
-
 // One RFC 4180 record; a quoted field may span lines. False at end of file.
 bool next_csv_record(LineSource& src, std::vector<std::string>& fields, std::size_t& first_line) {
   std::string line;
@@ -227,7 +217,7 @@ struct PairStream::Impl {
       first_line = src.line() + 1;
       if (!src.next(line)) return false;
     } while (line.empty());
-    fields = split(line, '\t');
+    fields = split_fields(line, '\t');
     return true;
   }
 

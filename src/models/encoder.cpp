@@ -1,6 +1,7 @@
 #include "models/encoder.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 
 #include <cmath>
 #include <limits>
@@ -50,6 +51,39 @@ Encoder Encoder::load(const std::filesystem::path& dir, torch::ScalarType dtype,
                               config.model_type + ", " + std::to_string(config.num_hidden_layers) + " layers",
                               ignorable_encoder_tensor, dtype, device, allow_unused_tensors);
   return Encoder(std::move(config), std::move(weights), prefix);
+}
+
+Encoder Encoder::random(EncoderConfig config, torch::Device device, std::uint64_t seed) {
+  Weights weights;
+  auto generator = at::detail::createCPUGenerator(seed);
+  for (const auto& spec : encoder_tensor_specs(config, "")) {
+    torch::Tensor t;
+    switch (spec.role) {
+      case TensorRole::Matrix:
+      case TensorRole::Embedding: t = torch::randn(spec.shape, generator, torch::kFloat32) * 0.02; break;
+      case TensorRole::Bias: t = torch::zeros(spec.shape); break;
+      case TensorRole::Norm: t = torch::ones(spec.shape); break;
+    }
+    weights[spec.name] = t.to(device);
+  }
+  return Encoder(std::move(config), std::move(weights), "");
+}
+
+std::vector<torch::Tensor> Encoder::make_trainable() {
+  std::vector<torch::Tensor> out;
+  for (auto& [name, w] : weights_) {
+    w = w.detach().to(torch::kFloat32).clone().requires_grad_(true);
+    out.push_back(w);
+  }
+  return out;
+}
+
+void Encoder::save(const std::filesystem::path& dir) const {
+  std::filesystem::create_directories(dir);
+  Weights bare;
+  for (const auto& [name, w] : weights_) bare[name.substr(prefix_.size())] = w;
+  save_tensors(dir / "model.safetensors", bare);
+  write_json_file(dir / "config.json", config_.to_json());
 }
 
 Encoder::Encoder(EncoderConfig config, Weights weights, std::string prefix)

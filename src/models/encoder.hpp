@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <vector>
 
@@ -30,6 +31,16 @@ class Encoder {
   // pooler and task heads in the file are ignored) in `dtype` on `device`.
   static Encoder load(const std::filesystem::path& dir, torch::ScalarType dtype, torch::Device device,
                       bool allow_unused_tensors = false);
+
+  // Randomly initialised in f32 on `device` as Hugging Face initialises BERT: matrices and
+  // embeddings ~ N(0, 0.02), biases 0, LayerNorm scales 1 (a student trained from scratch).
+  static Encoder random(EncoderConfig config, torch::Device device, std::uint64_t seed);
+
+  // For training: every tensor becomes an owned f32 copy (loaded f32 tensors alias the read-only
+  // mapped checkpoint) that requires grad; returns them.
+  std::vector<torch::Tensor> make_trainable();
+  // config.json + model.safetensors (f32, bare tensor names) that load() reads back.
+  void save(const std::filesystem::path& dir) const;
 
   // [B, T, hidden] in the model dtype; rows of padded positions are computed but meaningless.
   // Ids outside the vocabulary, type ids outside type_vocab_size and sequences longer than the

@@ -33,6 +33,20 @@ const EncoderFamily& EncoderConfig::family() const {
   return *f;
 }
 
+nlohmann::json EncoderConfig::to_json() const {
+  return {{"model_type", model_type},
+          {"vocab_size", vocab_size},
+          {"hidden_size", hidden_size},
+          {"intermediate_size", intermediate_size},
+          {"num_hidden_layers", num_hidden_layers},
+          {"num_attention_heads", num_attention_heads},
+          {"max_position_embeddings", max_position_embeddings},
+          {"type_vocab_size", type_vocab_size},
+          {"pad_token_id", pad_token_id},
+          {"layer_norm_eps", layer_norm_eps},
+          {"hidden_act", gelu_tanh ? "gelu_new" : "gelu"}};
+}
+
 EncoderConfig parse_encoder_config(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) fail(where, "expected a JSON object");
   ConfigFields f(j, where);

@@ -47,6 +47,8 @@ struct EncoderConfig {
   bool gelu_tanh = false;  // hidden_act gelu_new / gelu_pytorch_tanh instead of erf-GELU
 
   const EncoderFamily& family() const;
+  // The config.json fields parse_encoder_config reads.
+  nlohmann::json to_json() const;
   std::int64_t head_dim() const { return hidden_size / num_attention_heads; }
 };
 

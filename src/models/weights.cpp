@@ -102,6 +102,17 @@ Weights random_weights(const ModelConfig& config, torch::ScalarType dtype, torch
   return weights;
 }
 
+void save_tensors(const std::filesystem::path& file, const Weights& tensors) {
+  std::vector<SafetensorsEntry> entries;
+  for (const auto& [name, t] : tensors) entries.push_back({name, "F32", t.sizes().vec()});
+  SafetensorsWriter writer(file, entries);
+  for (const auto& [name, t] : tensors) {
+    const auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    writer.write(c.data_ptr(), static_cast<std::size_t>(c.numel()) * sizeof(float));
+  }
+  writer.finish();
+}
+
 std::string safetensors_dtype(torch::ScalarType dtype) {
   switch (dtype) {
     case torch::kFloat32: return "F32";

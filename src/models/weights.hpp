@@ -47,6 +47,9 @@ void save_model(const std::filesystem::path& dir, const ModelConfig& config,
 void save_model(const std::filesystem::path& dir, const ModelConfig& config,
                 const Weights& weights);
 
+// Writes every tensor of `tensors` as F32 under its name (a trained model's own state).
+void save_tensors(const std::filesystem::path& file, const Weights& tensors);
+
 // "F32", "F16" or "BF16" for a floating scalar type.
 std::string safetensors_dtype(torch::ScalarType dtype);
 

@@ -3,7 +3,7 @@
 #include "base/error.hpp"
 #include "io/checkpoint.hpp"
 #include "io/json_file.hpp"
-#include "io/safetensors_writer.hpp"
+#include "models/weights.hpp"
 
 #include <map>
 #include <set>
@@ -25,15 +25,7 @@ std::map<std::string, torch::Tensor> named_state(MoeModel& model) {
 
 void save_model(MoeModel& model, const fs::path& dir) {
   fs::create_directories(dir);
-  const auto state = named_state(model);
-  std::vector<SafetensorsEntry> entries;
-  for (const auto& [name, t] : state) entries.push_back({name, "F32", t.sizes().vec()});
-  SafetensorsWriter writer(dir / "model.safetensors", entries);
-  for (const auto& [name, t] : state) {
-    const auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-    writer.write(c.data_ptr(), static_cast<std::size_t>(c.numel()) * sizeof(float));
-  }
-  writer.finish();
+  save_tensors(dir / "model.safetensors", named_state(model));
   write_json_file(dir / "config.json", to_json(model->config));
 }
 

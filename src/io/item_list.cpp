@@ -1,0 +1,42 @@
+#include "io/item_list.hpp"
+
+#include "base/error.hpp"
+#include "base/split.hpp"
+
+#include <fstream>
+#include <unordered_set>
+
+namespace relmoe {
+
+std::vector<Item> read_items(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) fail(path.string(), "cannot open the item file");
+  std::string line;
+  if (!std::getline(in, line)) fail(path.string(), "is empty (expected a header naming an item or title column)");
+  const auto header = split_fields(line, '\t');
+  auto column = [&](std::initializer_list<const char*> names) -> std::ptrdiff_t {
+    for (const char* name : names)
+      for (std::size_t i = 0; i < header.size(); ++i)
+        if (header[i] == name) return static_cast<std::ptrdiff_t>(i);
+    return -1;
+  };
+  const auto text_col = column({"item", "title"}), id_col = column({"id"}), market_col = column({"market"});
+  if (text_col < 0) fail(path.string() + ":1", "the header names no 'item' or 'title' column");
+  std::vector<Item> items;
+  std::unordered_set<std::string> seen;
+  for (std::size_t number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const auto where = path.string() + ":" + std::to_string(number);
+    const auto fields = split_fields(line, '\t');
+    auto field = [&](std::ptrdiff_t col) {
+      return col >= 0 && static_cast<std::size_t>(col) < fields.size() ? fields[static_cast<std::size_t>(col)] : "";
+    };
+    Item item{field(id_col), field(text_col), field(market_col)};
+    if (item.text.empty()) fail(where, "the item text is empty");
+    if (item.id.empty()) item.id = item.text;
+    if (seen.insert(item.id).second) items.push_back(std::move(item));
+  }
+  return items;
+}
+
+}  // namespace relmoe

@@ -1,0 +1,65 @@
+#pragma once
+// relmoe's online reranking service over HTTP (cpp-httplib):
+//   POST /rerank   {"query", "texts": [...] | "ids": [...], "raw_scores"?: bool}
+//                  -> [{"index", "score"}] best first (text-embeddings-inference's shape); the score
+//                  is the calibrated probability, or MaxSim with raw_scores
+//   POST /score    {"pairs": [{"query", "item"}, ...]} -> {"scores": [probability, ...]} in order
+//   GET  /health   {"status": "ok", "items": N}
+//   GET  /metrics  Prometheus text (serve/metrics.hpp)
+// Errors are {"error", "error_type"}: 400 malformed JSON or fields, unknown ids; 413 bodies over
+// the byte limit or more candidates than allowed; 429 when the batcher's queue is full (with
+// Retry-After); 503 when a request waits past its timeout. stop() finishes the requests already
+// accepted before serve() returns.
+#include "serve/metrics.hpp"
+#include "serve/rerank_batcher.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace relmoe {
+
+struct ServiceOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  int http_threads = 96;
+  std::size_t max_candidates = 1000;
+  std::size_t max_body_bytes = 4 << 20;
+  std::chrono::milliseconds timeout{5000};
+  BatcherOptions batcher;
+};
+
+class RerankService {
+ public:
+  RerankService(const ColbertStudent& student, const ItemIndex* index, ServiceOptions options);
+  ~RerankService();
+
+  // Binds the socket and returns the port (the chosen one when options.port is 0).
+  int bind();
+  // Answers requests until stop(); returns once every accepted request is answered.
+  void serve();
+  // Thread-safe; callable before serve() has started listening.
+  void stop();
+
+ private:
+  void rerank(const httplib::Request& request, httplib::Response& response);
+  void score(const httplib::Request& request, httplib::Response& response);
+  // Runs `job` through the batcher: the raw MaxSim scores, or an error status set on `response`.
+  std::optional<std::vector<float>> run_job(RerankJob job, httplib::Response& response);
+
+  const ColbertStudent& student_;
+  const ItemIndex* index_;
+  ServiceOptions options_;
+  Metrics metrics_;
+  RerankBatcher batcher_;
+  std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;
+};
+
+}  // namespace relmoe

@@ -1,0 +1,152 @@
+// The reranking service on a free loopback port: good, malformed and oversized requests, a
+// burst past the queue, metrics, and a stop that answers every accepted request.
+#include "serve/load_generator.hpp"
+#include "serve/rerank_service.hpp"
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+namespace relmoe {
+namespace {
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RELMOE_REQUIRE_SHARED("reference/encoders/tiny-bert");
+    StudentConfig config;
+    config.query_tokens = 16, config.item_tokens = 16, config.dim = 32;
+    student_.emplace(ColbertStudent::from_base(test::shared_dir() / "reference/encoders/tiny-bert", config, 1));
+    const auto dir = test::scratch_dir() / "serve-index";
+    std::vector<std::pair<std::string, std::string>> items;
+    for (int i = 0; i < 50; ++i) items.emplace_back("item" + std::to_string(i), "red shoe number " + std::to_string(i));
+    build_item_index(*student_, "s", items, dir, 16, 1000, false);
+    index_.emplace(ItemIndex::open(dir));
+  }
+
+  void start(ServiceOptions options) {
+    options.port = 0;
+    service_ = std::make_unique<RerankService>(*student_, &*index_, options);
+    port_ = service_->bind();
+    thread_ = std::thread([this] { service_->serve(); });
+  }
+
+  void TearDown() override {
+    if (service_) service_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  httplib::Result post(const std::string& path, const std::string& body) {
+    httplib::Client client("127.0.0.1", port_);
+    return client.Post(path.c_str(), body, "application/json");
+  }
+
+  std::optional<ColbertStudent> student_;
+  std::optional<ItemIndex> index_;
+  std::unique_ptr<RerankService> service_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
+  ServiceOptions o;
+  o.max_candidates = 20;
+  o.max_body_bytes = 4096;
+  start(o);
+  // /rerank by ids: every candidate once, best first, calibrated probabilities.
+  auto r = post("/rerank", R"({"query": "red shoe", "ids": ["item3", "item7", "item1"]})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto ranking = nlohmann::json::parse(r->body);
+  ASSERT_EQ(ranking.size(), 3u);
+  std::set<int> seen;
+  for (std::size_t i = 0; i < 3; ++i) {
+    seen.insert(ranking[i]["index"].get<int>());
+    EXPECT_GT(ranking[i]["score"].get<double>(), 0.0);
+    EXPECT_LT(ranking[i]["score"].get<double>(), 1.0);
+    if (i > 0) EXPECT_GE(ranking[i - 1]["score"].get<double>(), ranking[i]["score"].get<double>());
+  }
+  EXPECT_EQ(seen, (std::set<int>{0, 1, 2}));
+  // The same candidates as texts give the same raw MaxSim as the index (f16 rounding aside).
+  auto by_id = nlohmann::json::parse(post("/rerank", R"({"query": "red shoe", "ids": ["item3"], "raw_scores": true})")->body);
+  auto by_text = nlohmann::json::parse(
+      post("/rerank", R"({"query": "red shoe", "texts": ["red shoe number 3"], "raw_scores": true})")->body);
+  EXPECT_NEAR(by_id[0]["score"].get<double>(), by_text[0]["score"].get<double>(), 0.02);
+  // /score keeps the pairs' order.
+  r = post("/score", R"({"pairs": [{"query": "a", "item": "b"}, {"query": "c", "item": "d"}, {"query": "a", "item": "e"}]})");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["scores"].size(), 3u);
+
+  auto expect_status = [&](const std::string& path, const std::string& body, int status, const std::string& words) {
+    const auto answer = post(path, body);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, status) << body;
+    EXPECT_NE(answer->body.find(words), std::string::npos) << answer->body;
+  };
+  expect_status("/rerank", R"({"query": "x", "ids": [)", 400, "malformed JSON");
+  expect_status("/rerank", R"({"ids": ["item1"]})", 400, "'query'");
+  expect_status("/rerank", R"({"query": "x", "ids": ["nope"]})", 400, "'nope' is not in the index");
+  expect_status("/rerank", R"({"query": "x", "ids": ["item1"], "texts": ["t"]})", 400, "exactly one");
+  expect_status("/score", R"({"pairs": [{"query": "a"}]})", 400, "'item'");
+  nlohmann::json many{{"query", "x"}, {"texts", std::vector<std::string>(21, "t")}};
+  expect_status("/rerank", many.dump(), 413, "at most 20");
+  expect_status("/rerank", std::string(5000, ' '), 413, "larger than");
+
+  httplib::Client client("127.0.0.1", port_);
+  const auto health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(nlohmann::json::parse(health->body)["items"], 50);
+  const auto metrics = client.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"200\"} 3"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"400\"} 4"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_queue_depth 0"), std::string::npos);
+}
+
+TEST_F(ServeTest, BurstPastTheQueueGets429AndEveryAcceptedRequestItsAnswer) {
+  ServiceOptions o;
+  o.batcher.queue_capacity = 2;
+  o.batcher.token_budget = 16 * 40;  // one job at a time: the queue fills
+  o.http_threads = 48;
+  start(o);
+  LoadSpec spec;
+  spec.port = port_;
+  nlohmann::json body{{"query", "red shoe"}, {"texts", std::vector<std::string>(30, "red shoe with laces and a sole")}};
+  spec.bodies = {body.dump()};
+  spec.concurrency = 32;
+  spec.requests = 320;
+  spec.check = [](std::size_t, const std::string& answer) { return nlohmann::json::parse(answer).size() == 30; };
+  const auto r = run_load(spec);
+  EXPECT_EQ(r.transport_errors, 0);
+  EXPECT_EQ(r.bad_answers, 0);
+  EXPECT_GT(r.statuses.count(429) ? r.statuses.at(429) : 0, 0) << r.to_json().dump();
+  EXPECT_GT(r.statuses.count(200) ? r.statuses.at(200) : 0, 0) << r.to_json().dump();
+  EXPECT_EQ(r.statuses.size(), 2u) << r.to_json().dump();  // only 200 and 429
+}
+
+TEST_F(ServeTest, StopAnswersRequestsAlreadyAccepted) {
+  ServiceOptions o;
+  o.batcher.token_budget = 16 * 40;
+  start(o);
+  nlohmann::json body{{"query", "red shoe"}, {"texts", std::vector<std::string>(30, "red shoe with laces")}};
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0}, failed{0};
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&] {
+      const auto r = post("/rerank", body.dump());
+      (r && r->status == 200 ? ok : failed)++;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  service_->stop();
+  thread_.join();
+  for (auto& t : clients) t.join();
+  // Requests accepted before stop() are answered; later connection attempts may be refused.
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(ok.load() + failed.load(), 8);
+  const auto after = post("/rerank", body.dump());
+  EXPECT_FALSE(after);  // nothing listens any more
+}
+
+}  // namespace
+}  // namespace relmoe

@@ -1,0 +1,225 @@
+// The ColBERT student: MaxSim against brute force, the encoder's save/load, distillation training
+// (it learns a ranking; resume is exact), bad-ratio@K, the item index (reopen, resume, extend).
+#include "base/error.hpp"
+#include "base/rng.hpp"
+#include "eval/auc.hpp"
+#include "eval/bad_ratio.hpp"
+#include "student/item_index.hpp"
+#include "student/maxsim.hpp"
+#include "student/pair_scoring.hpp"
+#include "student/student_trainer.hpp"
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+namespace relmoe {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kTinyBert = "reference/encoders/tiny-bert";
+
+// Brute force: for each query token, the best dot product over the item's real tokens.
+double maxsim_loop(const torch::Tensor& q, const torch::Tensor& d, std::int64_t length) {
+  double total = 0;
+  for (std::int64_t i = 0; i < q.size(0); ++i) {
+    double best = -1e30;
+    for (std::int64_t t = 0; t < length; ++t) best = std::max(best, q[i].dot(d[t]).item<double>());
+    total += best;
+  }
+  return total;
+}
+
+TEST(MaxSim, BatchedPackedAndPairwiseAgreeWithBruteForce) {
+  torch::manual_seed(3);
+  const std::int64_t B = 3, M = 4, Lq = 5, Li = 7, dim = 8;
+  const auto q = torch::randn({B, Lq, dim});
+  const auto d = torch::randn({M, Li, dim});
+  const std::vector<std::int64_t> lengths{7, 1, 4, 6};
+  auto mask = torch::zeros({M, Li}, torch::kBool);
+  for (std::int64_t m = 0; m < M; ++m) mask[m].narrow(0, 0, lengths[static_cast<std::size_t>(m)]).fill_(true);
+  // Padded rows hold large values: they must never win a max.
+  const auto padded = d.masked_fill(mask.logical_not().unsqueeze(-1), 100.0);
+  const auto all = maxsim(q, padded, mask);
+  std::vector<torch::Tensor> rows;
+  for (std::int64_t m = 0; m < M; ++m) rows.push_back(d[m].narrow(0, 0, lengths[static_cast<std::size_t>(m)]));
+  const auto packed_tokens = torch::cat(rows);
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto packed = maxsim_packed(q[b], packed_tokens, lengths);
+    for (std::int64_t m = 0; m < M; ++m) {
+      const double want = maxsim_loop(q[b], d[m], lengths[static_cast<std::size_t>(m)]);
+      EXPECT_NEAR(all[b][m].item<double>(), want, 1e-4);
+      EXPECT_NEAR(packed[static_cast<std::size_t>(m)], want, 1e-4);
+    }
+  }
+  const auto pairs = maxsim_pairs(q, padded.narrow(0, 0, B), mask.narrow(0, 0, B));
+  for (std::int64_t b = 0; b < B; ++b) EXPECT_NEAR(pairs[b].item<double>(), all[b][b].item<double>(), 1e-4);
+  EXPECT_THROW(maxsim_packed(q[0], packed_tokens, {7, 1, 4}), Error);
+}
+
+TEST(BadRatio, CountsIrrelevantItemsInEachQuerysTopK) {
+  // q1: top-2 by score are rows 1 (bad) and 0 (good) -> 0.5; q2: top-2 are good -> 0;
+  // q3 has only 2 candidates, so it does not qualify for K = 2.
+  const std::vector<std::string> groups{"q1", "q1", "q1", "q2", "q2", "q2", "q3", "q3"};
+  const std::vector<double> scores{0.8, 0.9, 0.1, 0.7, 0.6, 0.5, 0.9, 0.8};
+  const std::vector<float> labels{1, 0, 1, 1, 1, 0, 0, 0};
+  const auto r = bad_ratio_at_k(groups, scores, labels, 2);
+  EXPECT_EQ(r.queries, 2);
+  EXPECT_DOUBLE_EQ(r.value, 0.25);
+  const auto top1 = bad_ratio_at_k(groups, scores, labels, 1);
+  EXPECT_EQ(top1.queries, 3);
+  EXPECT_NEAR(top1.value, 2.0 / 3.0, 1e-12);  // q1's best is bad, q2's good, q3's bad
+  const auto ci = bootstrap_mean_ci(top1.per_query, 200, 1);
+  EXPECT_LE(ci.first, top1.value);
+  EXPECT_GE(ci.second, top1.value);
+}
+
+TEST(Encoder, SavedRandomEncoderLoadsBackWithTheSameOutput) {
+  EncoderConfig c;
+  c.model_type = "xlm-roberta", c.vocab_size = 50, c.hidden_size = 16, c.intermediate_size = 32;
+  c.num_hidden_layers = 2, c.num_attention_heads = 2, c.max_position_embeddings = 20, c.pad_token_id = 1;
+  c.type_vocab_size = 1;
+  const auto encoder = Encoder::random(c, torch::kCPU, 5);
+  const auto dir = test::scratch_dir() / "random-encoder";
+  encoder.save(dir);
+  const auto loaded = Encoder::load(dir, torch::kFloat32, torch::kCPU);
+  const auto batch = make_encoder_batch({{{0, 5, 7, 9, 2}, {}}, {{0, 11, 2}, {}}}, 1, torch::kCPU);
+  EXPECT_TRUE(torch::equal(encoder.forward(batch), loaded.forward(batch)));
+  EXPECT_EQ(loaded.config().to_json(), c.to_json());
+}
+
+// Queries of two colour words; an item is relevant when it names the query's first colour.
+std::vector<CandidateGroup> colour_groups(int count, std::uint64_t seed) {
+  const std::vector<std::string> colours{"red", "blue", "green", "black", "white", "yellow", "brown", "pink"};
+  const std::vector<std::string> things{"shoe", "shirt", "table", "chair", "lamp", "bag", "hat", "cup"};
+  Rng rng(seed);
+  std::vector<CandidateGroup> groups;
+  for (int g = 0; g < count; ++g) {
+    const auto colour = rng.below(colours.size());
+    CandidateGroup group{"m", colours[colour] + " " + rng.pick(things) + " " + std::to_string(g), {}, {}};
+    for (int i = 0; i < 6; ++i) {
+      const bool good = i < 2;
+      const auto c = good ? colour : rng.other_than(colour, colours.size());
+      group.items.push_back(rng.pick(things) + " " + colours[c] + " " + rng.pick(things));
+      group.targets.push_back(good ? 0.9f : 0.1f);
+    }
+    groups.push_back(group);
+  }
+  return groups;
+}
+
+StudentTrainOptions small_options(const fs::path& out) {
+  StudentTrainOptions o;
+  o.out = out;
+  o.steps = 40, o.queries_per_batch = 8, o.group_size = 4, o.lr = 2e-3;
+  o.eval_every = 10, o.checkpoint_every = 10, o.patience = 100, o.progress = false;
+  return o;
+}
+
+StudentConfig small_config() {
+  StudentConfig c;
+  c.query_tokens = 12, c.item_tokens = 12, c.dim = 32;
+  return c;
+}
+
+double pair_auc(const ColbertStudent& student, const std::vector<CandidateGroup>& groups) {
+  std::vector<Pair> pairs;
+  std::vector<float> labels;
+  for (const auto& g : groups)
+    for (std::size_t i = 0; i < g.items.size(); ++i) {
+      pairs.push_back({"", g.market, "", g.query, g.items[i], "", g.targets[i] > 0.5f ? 1.0f : 0.0f, {}, ""});
+      labels.push_back(*pairs.back().label);
+    }
+  return roc_auc(student_scores(student, pairs, 32, false), labels);
+}
+
+TEST(StudentTraining, DistillationLearnsTheTeachersRanking) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto base = test::shared_dir() / kTinyBert;
+  const auto groups = colour_groups(300, 1), held_out = colour_groups(60, 2);
+  const auto before = pair_auc(ColbertStudent::from_base(base, small_config(), 1), held_out);
+  auto o = small_options(test::scratch_dir() / "student-learns");
+  o.steps = 150;
+  const auto r = train_student([&] { return ColbertStudent::from_base(base, small_config(), 1); }, groups, o);
+  ASSERT_TRUE(r.finished);
+  const auto student = ColbertStudent::load(o.out);
+  const auto after = pair_auc(student, held_out);
+  EXPECT_GT(after, 0.9) << "before training: " << before;
+  EXPECT_GT(after, before + 0.2);
+  EXPECT_EQ(student.config().info["training"]["steps"], 150);
+}
+
+TEST(StudentTraining, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto base = test::shared_dir() / kTinyBert;
+  const auto groups = colour_groups(80, 3);
+  auto make = [&] { return ColbertStudent::from_base(base, small_config(), 4); };
+  auto whole = small_options(test::scratch_dir() / "student-whole");
+  ASSERT_TRUE(train_student(make, groups, whole).finished);
+  auto parts = small_options(test::scratch_dir() / "student-parts");
+  parts.stop_after = 15;
+  const auto first = train_student(make, groups, parts);
+  EXPECT_FALSE(first.finished);
+  parts.stop_after = 0;
+  const auto second = train_student([]() -> ColbertStudent { throw std::logic_error("must resume"); }, groups, parts);
+  EXPECT_TRUE(second.resumed);
+  ASSERT_TRUE(second.finished);
+  EXPECT_EQ(second.losses.size(), 25u);
+  EXPECT_EQ(ColbertStudent::fingerprint(whole.out), ColbertStudent::fingerprint(parts.out));
+}
+
+TEST(ItemIndex, ReopensResumesAndExtends) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto student = ColbertStudent::from_base(test::shared_dir() / kTinyBert, small_config(), 1);
+  const std::vector<std::pair<std::string, std::string>> items{
+      {"a", "red shoe"}, {"b", "blue shirt with a long sleeve"}, {"c", "lamp"}, {"d", "green table and chair"}};
+  const auto dir = test::scratch_dir() / "index";
+  {  // an interrupted build: two items committed, a third added but never committed
+    ItemIndexWriter writer(dir, 32, "s1");
+    writer.add({"a", "b"}, student.encode_items({items[0].second, items[1].second}));
+    writer.commit();
+    writer.add({"c"}, student.encode_items({items[2].second}));
+  }
+  EXPECT_EQ(ItemIndex::open(dir).size(), 2);
+  const auto stats = build_item_index(student, "s1", items, dir, 2, 100, false);
+  EXPECT_EQ(stats.added, 2);
+  EXPECT_EQ(stats.skipped, 2);
+  const auto index = ItemIndex::open(dir);
+  ASSERT_EQ(index.size(), 4);
+  torch::NoGradGuard no_grad;
+  for (std::int64_t row = 0; row < 4; ++row) {
+    const auto& [id, text] = items[static_cast<std::size_t>(row)];
+    EXPECT_EQ(index.id(row), id);
+    const auto v = student.encode_items({text});
+    ASSERT_EQ(index.length(row), v.lengths[0]);
+    const auto want = v.vectors[0].narrow(0, 0, v.lengths[0]).to(torch::kFloat16).to(torch::kFloat32);
+    EXPECT_TRUE(torch::equal(index.gather({row}), want)) << id;
+  }
+  EXPECT_EQ(index.find("zzz"), -1);
+  EXPECT_THROW(ItemIndexWriter(dir, 32, "another student"), Error);
+  EXPECT_THROW(ItemIndexWriter(dir, 16, "s1"), Error);
+}
+
+TEST(CandidateGroups, TeacherScoresJoinByIdAndBadFilesNameTheLine) {
+  const auto file = test::scratch_dir() / "teacher.tsv";
+  std::ofstream(file) << "id\tscore\np1\t0.25\np2\t0.75\n";
+  const auto teacher = read_teacher_scores(file);
+  const std::vector<Pair> pairs{{"p1", "m", "", "q", "x", "", {}, {}, ""}, {"p2", "m", "", "q", "y", "", {}, {}, ""}};
+  const auto groups = group_candidates(pairs, &teacher, "pairs");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].targets, (std::vector<float>{0.25f, 0.75f}));
+  EXPECT_THROW(group_candidates(pairs, nullptr, "pairs"), Error);  // no labels
+  std::ofstream(file) << "id\tscore\np1\t1.5\n";
+  try {
+    read_teacher_scores(file);
+    FAIL() << "a score outside [0, 1] was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("teacher.tsv:2"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace relmoe
