@@ -4,7 +4,6 @@
 // passes. Prints tokens/s and achieved GFLOP/s against a large sgemm measured in the same run.
 //
 //   bench_encoder [--threads 2] [--batch 32] [--tokens 128] [--iters 3] [--layers 12]
-#include "io/safetensors_writer.hpp"
 #include "models/encoder.hpp"
 #include "runtime/compute.hpp"
 #include "bench_support.hpp"
@@ -12,38 +11,15 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
 namespace {
 
+using relmoe::bench::arg;
 using relmoe::bench::Clock;
 using relmoe::bench::seconds_since;
 using relmoe::bench::sgemm_gflops;
-
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
-
-// Matrices ~ N(0, 0.02), norm scales 1, biases 0, as Hugging Face initialises BERT.
-void write_random_bert(const std::filesystem::path& dir, const nlohmann::json& config) {
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "config.json") << config.dump(2);
-  const auto specs = relmoe::encoder_tensor_specs(relmoe::parse_encoder_config(config, "bench config"), "");
-  std::vector<relmoe::SafetensorsEntry> entries;
-  for (const auto& s : specs) entries.push_back({s.name, "F32", s.shape});
-  relmoe::SafetensorsWriter writer(dir / "model.safetensors", entries, {{"format", "pt"}});
-  for (const auto& s : specs) {
-    const auto t = s.role == relmoe::TensorRole::Norm   ? torch::ones(s.shape)
-                   : s.role == relmoe::TensorRole::Bias ? torch::zeros(s.shape)
-                                                        : torch::randn(s.shape) * 0.02;
-    writer.write(t.data_ptr(), t.numel() * t.element_size());
-  }
-  writer.finish();
-}
 
 }  // namespace
 
@@ -63,7 +39,7 @@ int main(int argc, char** argv) {
                                  {"max_position_embeddings", 512}, {"type_vocab_size", 2},
                                  {"layer_norm_eps", 1e-12},       {"hidden_act", "gelu"}};
   const auto dir = std::filesystem::temp_directory_path() / ("relmoe_bench_encoder_" + std::to_string(::getpid()));
-  write_random_bert(dir, config);
+  relmoe::Encoder::random(relmoe::parse_encoder_config(config, "bench config"), torch::kCPU, 1).save(dir);
   {
     torch::InferenceMode guard;
     const auto encoder = relmoe::Encoder::load(dir, torch::kFloat32, torch::kCPU);

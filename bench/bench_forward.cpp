@@ -19,6 +19,7 @@
 
 namespace {
 
+using relmoe::bench::arg;
 using relmoe::bench::Clock;
 using relmoe::bench::seconds_since;
 using relmoe::bench::sgemm_gflops;
@@ -59,12 +60,6 @@ double needed_flops(const relmoe::ModelConfig& c, double batch, double tokens) {
   double per_sequence = layers * kv * tokens + (layers - 1) * (qo + mlp) * tokens + (qo + mlp);
   per_sequence += (layers - 1) * heads * hd * tokens * (tokens + 1) + 2 * heads * hd * tokens;
   return 2 * per_sequence * batch;
-}
-
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name) return std::atoi(argv[i + 1]);
-  return fallback;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 // machine); the summaries show per-expert load and busy time, and per-stage time.
 //
 //   bench_pipeline [--pairs 600] [--threads 2] [--hidden 128] [--layers 2] [--only 1234] [--repeat 3]
+#include "bench_support.hpp"
 #include "io/pair_reader.hpp"
 #include "io/pair_writer.hpp"
 #include "models/expert.hpp"
@@ -35,13 +36,9 @@
 
 namespace {
 
-namespace fs = std::filesystem;
+using relmoe::bench::arg;
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == name) return std::atoi(argv[i + 1]);
-  return fallback;
-}
+namespace fs = std::filesystem;
 
 fs::path shared_dev() {
   const char* env = std::getenv("RELMOE_SHARED");

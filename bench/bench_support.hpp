@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <string>
 
 namespace relmoe::bench {
 
@@ -11,6 +13,13 @@ using Clock = std::chrono::steady_clock;
 
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The integer after `name` on the command line, or `fallback`.
+inline int arg(int argc, char** argv, const std::string& name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return std::atoi(argv[i + 1]);
+  return fallback;
 }
 
 // GFLOP/s of an n x n x n float32 torch::mm, after one warm-up.

@@ -40,7 +40,7 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
       bin() + " experiment --train " + (dir / "in/train.tsv").string() + " --test " + (dir / "in/test.tsv").string() +
       " --corpus " + (dir / "in/corpus.txt").string() + " --out " + out.string() +
       " --expert-steps 8 --pretrain-steps 4 --epochs 2 --dim 16 --hidden 16 --resamples 50 --tsne-points 80"
-      " --threads 1 --no-progress";
+      " --student-steps 20 --threads 1 --no-progress";
 
   // Interrupted (SIGTERM: a background job of a non-interactive shell ignores SIGINT) once the
   // feature store has its first commit, i.e. inside the embedding or ablation stage, never after
@@ -102,6 +102,16 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
   EXPECT_FALSE(dev.empty());
   for (const auto& p : dev) EXPECT_FALSE(train_queries.count(p.market + "\t" + p.query)) << p.query;
 
+  // Table 3: the MoE-taught student first, then the single-expert-taught and the label-trained one.
+  const auto& students = report["students"]["students"];
+  ASSERT_EQ(students.size(), 3u) << report["students"].dump();
+  EXPECT_EQ(students[0]["name"].get<std::string>().rfind("moe-taught (moe:hard:concat)", 0), 0u);
+  EXPECT_EQ(students[1]["name"].get<std::string>().rfind("single-expert-taught (probe:", 0), 0u);
+  EXPECT_EQ(students[2]["name"], "label-trained (labels)");
+  EXPECT_TRUE(students[1].contains("vs_first"));
+  EXPECT_TRUE(students[0]["bad_ratio"].contains("10"));
+  EXPECT_TRUE(fs::exists(out / "students/moe-taught/encoder/model.safetensors"));
+
   // The run directory feeds `relmoe eval` again: the same model scores the same AUC.
   const auto eval = run(bin() + " eval --model " + (out / "ablation/models/moe-hard-concat").string() + " --features " +
                         (out / "features").string() + " --data " + (out / "data/test.tsv").string() +
@@ -113,6 +123,7 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
   // The page has its charts, and re-rendering it from the run directory gives the same bytes.
   const auto page = read_text(out / "report.html");
   EXPECT_NE(page.find("id=\"figure3\""), std::string::npos);
+  EXPECT_NE(page.find("id=\"table3\""), std::string::npos);
   auto rerender = run(bin() + " report --run " + out.string() + " --threads 1 --no-progress");
   ASSERT_EQ(rerender.status, 0) << rerender.output;
   EXPECT_EQ(read_text(out / "report.html"), page);

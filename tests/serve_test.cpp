@@ -127,25 +127,28 @@ TEST_F(ServeTest, BurstPastTheQueueGets429AndEveryAcceptedRequestItsAnswer) {
 
 TEST_F(ServeTest, StopAnswersRequestsAlreadyAccepted) {
   ServiceOptions o;
-  o.batcher.token_budget = 16 * 40;
+  o.batcher.token_budget = 16 * 210;  // one request per model batch
   start(o);
-  nlohmann::json body{{"query", "red shoe"}, {"texts", std::vector<std::string>(30, "red shoe with laces")}};
+  nlohmann::json body{{"query", "red shoe"}, {"texts", std::vector<std::string>(200, "red shoe with laces and a sole")}};
   std::vector<std::thread> clients;
   std::atomic<int> ok{0}, failed{0};
   for (int c = 0; c < 8; ++c)
     clients.emplace_back([&] {
       const auto r = post("/rerank", body.dump());
-      (r && r->status == 200 ? ok : failed)++;
+      (r && r->status == 200 && nlohmann::json::parse(r->body).size() == 200 ? ok : failed)++;
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Stop while requests are inside their handlers: each of them must still be answered.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (service_->in_flight() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  const auto accepted = service_->in_flight();
+  ASSERT_GE(accepted, 2) << "no request reached the server in 30 s";
   service_->stop();
   thread_.join();
   for (auto& t : clients) t.join();
-  // Requests accepted before stop() are answered; later connection attempts may be refused.
-  EXPECT_GT(ok.load(), 0);
+  EXPECT_GE(ok.load(), accepted);  // later connection attempts may be refused
   EXPECT_EQ(ok.load() + failed.load(), 8);
-  const auto after = post("/rerank", body.dump());
-  EXPECT_FALSE(after);  // nothing listens any more
+  EXPECT_FALSE(post("/rerank", body.dump()));  // nothing listens any more
 }
 
 }  // namespace

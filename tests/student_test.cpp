@@ -4,6 +4,7 @@
 #include "base/rng.hpp"
 #include "eval/auc.hpp"
 #include "eval/bad_ratio.hpp"
+#include "student/candidate_mining.hpp"
 #include "student/item_index.hpp"
 #include "student/maxsim.hpp"
 #include "student/pair_scoring.hpp"
@@ -14,6 +15,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 
 namespace relmoe {
 namespace {
@@ -206,7 +208,8 @@ TEST(ItemIndex, ReopensResumesAndExtends) {
 TEST(CandidateGroups, TeacherScoresJoinByIdAndBadFilesNameTheLine) {
   const auto file = test::scratch_dir() / "teacher.tsv";
   std::ofstream(file) << "id\tscore\np1\t0.25\np2\t0.75\n";
-  const auto teacher = read_teacher_scores(file);
+  const auto teacher = read_teacher_scores(file, false);
+  EXPECT_NEAR(read_teacher_scores(file, true).at("p2"), 1 / (1 + std::exp(-0.75)), 1e-12);  // logits
   const std::vector<Pair> pairs{{"p1", "m", "", "q", "x", "", {}, {}, ""}, {"p2", "m", "", "q", "y", "", {}, {}, ""}};
   const auto groups = group_candidates(pairs, &teacher, "pairs");
   ASSERT_EQ(groups.size(), 1u);
@@ -214,11 +217,35 @@ TEST(CandidateGroups, TeacherScoresJoinByIdAndBadFilesNameTheLine) {
   EXPECT_THROW(group_candidates(pairs, nullptr, "pairs"), Error);  // no labels
   std::ofstream(file) << "id\tscore\np1\t1.5\n";
   try {
-    read_teacher_scores(file);
-    FAIL() << "a score outside [0, 1] was accepted";
+    read_teacher_scores(file, false);
+    FAIL() << "a probability outside [0, 1] was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("teacher.tsv:2"), std::string::npos) << e.what();
   }
+}
+
+TEST(CandidateMining, KeepsOwnPairsThenTheClosestItemsThenRandomInMarketOnes) {
+  const std::vector<Pair> queries{{"q1", "en", "en", "red running shoes", "red running shoes", "", 1.0f, {}, ""},
+                                  {"q2", "de", "de", "blaue lampe", "tisch", "", 0.0f, {}, ""}};
+  std::vector<Item> items{{"a", "red running shoes", "en"}, {"b", "running shoes in red", "en"},
+                          {"c", "garden hose", "en"},       {"d", "blaue lampe aus glas", "de"},
+                          {"e", "tisch", "de"},             {"f", "stuhl", "de"}};
+  for (int i = 0; i < 60; ++i) items.push_back({"x" + std::to_string(i), "zzz item " + std::to_string(i), "xx"});
+  MiningOptions o;
+  o.mined = 1, o.random = 1;
+  const auto out = mine_candidates(queries, items, o);
+  ASSERT_EQ(out.size(), 6u);
+  EXPECT_EQ(out[0].id, "q1");                       // own pair first, label kept
+  EXPECT_EQ(out[1].item, "running shoes in red");   // closest item that is not the own one
+  EXPECT_FALSE(out[1].label.has_value());
+  EXPECT_EQ(out[1].market, "en");
+  EXPECT_EQ(out[2].market, "en");
+  EXPECT_EQ(out[2].item, "garden hose");  // the only English item not yet taken
+  EXPECT_EQ(out[3].id, "q2");
+  EXPECT_EQ(out[4].item, "blaue lampe aus glas");
+  EXPECT_EQ(out[5].item.rfind("zzz", 0), std::string::npos);  // random ones come from the query's market
+  std::set<std::string> ids;
+  for (const auto& p : out) EXPECT_TRUE(ids.insert(p.id).second) << p.id;
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ struct ExperimentArgs {
   ExperimentData data;
   long expert_steps = 0, pretrain_steps = -1;
   int max_tokens = 0, resamples = 1000, tsne_points = 1000;
-  bool lexical = true;
+  bool lexical = true, student = true;
+  long student_steps = 300;
   ModelFlags flags;
   GridFlags grid;
 };
@@ -82,6 +83,8 @@ int run(ExperimentArgs& a) {
   flow.prepare_data = [&](const RunLayout& layout) { prepare_experiment_data(d, layout); };
   flow.experts = experts_for(a, RunLayout{a.out});
   flow.lexical = a.lexical;
+  if (a.student) flow.students->steps = a.student_steps;
+  else flow.students.reset();
   flow.ablation = a.grid.resolve(a.flags, a.resamples);
   flow.report.tsne_points = a.tsne_points;
   flow.report.progress = flow.embed.progress = a.flags.train.progress;
@@ -111,6 +114,8 @@ const Register command{{"experiment", "Run the quickstart flow (experts, feature
     app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
     app.add_option("--tsne-points", a->tsne_points, "test pairs in each t-SNE map")->capture_default_str();
     app.add_flag("!--no-lexical", a->lexical, "leave out the built-in lexical expert (fitted on --train)");
+    app.add_flag("!--no-student", a->student, "skip the ColBERT students (Table 3)");
+    app.add_option("--student-steps", a->student_steps, "training steps of each student")->capture_default_str();
     a->grid.add(app);
     a->flags.add(app, false);
     return [a] { return run(*a); };

@@ -17,7 +17,8 @@ struct QuickstartArgs {
   std::size_t pairs = 12000;
   std::uint64_t seed = 1;
   int threads = 0;
-  bool lexical = true;
+  bool lexical = true, student = true;
+  long student_steps = 300;
 };
 
 int run_quickstart(const QuickstartArgs& args) {
@@ -38,6 +39,8 @@ int run_quickstart(const QuickstartArgs& args) {
   flow.experts[0].recipe->markets = {"syn-en", "syn-id", "syn-th"};
   flow.experts[1].recipe->markets = {"syn-vi", "syn-ms", "syn-fil"};
   flow.lexical = args.lexical;
+  if (args.student) flow.students->steps = args.student_steps;
+  else flow.students.reset();
   flow.ablation = default_flow_ablation();
   flow.ablation.seed = args.seed;
   flow.ablation.train.seed = args.seed;
@@ -54,6 +57,8 @@ const Register command{{"quickstart", "Run the embedded default end to end (synt
     sub.add_option("--seed", args->seed, "random seed")->capture_default_str();
     sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)")->capture_default_str();
     sub.add_flag("!--no-lexical", args->lexical, "leave out the built-in lexical expert");
+    sub.add_flag("!--no-student", args->student, "skip the ColBERT students (Table 3)");
+    sub.add_option("--student-steps", args->student_steps, "training steps of each student")->capture_default_str();
     return [args] { return run_quickstart(*args); };
   }}};
 

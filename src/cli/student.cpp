@@ -27,7 +27,7 @@ struct TrainArgs {
   StudentConfig config;
   std::string pairs, teacher, base, arch = "bert", size = "tiny", tokenizer, train_tokenizer, out, teacher_name;
   PairInput input;
-  bool labels = false, quiet = false;
+  bool labels = false, quiet = false, probabilities = false;
   int threads = 0;
 };
 
@@ -48,7 +48,7 @@ int run_train(TrainArgs& a) {
   if (a.labels == !a.teacher.empty()) fail("student train", "give exactly one of --teacher-scores and --labels");
   const auto pairs = a.input.read(a.pairs);
   std::unordered_map<std::string, double> teacher;
-  if (!a.labels) teacher = read_teacher_scores(a.teacher);
+  if (!a.labels) teacher = read_teacher_scores(a.teacher, !a.probabilities);
   const auto groups = group_candidates(pairs, a.labels ? nullptr : &teacher, a.pairs);
   a.config.info["teacher"] = a.labels ? "labels" : (a.teacher_name.empty() ? a.teacher : a.teacher_name);
   a.config.info["pairs"] = a.pairs;
@@ -132,7 +132,9 @@ const Register command{{"student", "The ColBERT student: train from teacher scor
   auto t = std::make_shared<TrainArgs>();
   auto* train = sub.add_subcommand("train", "Distil a teacher's scores (or the labels) into a ColBERT student");
   train->add_option("--pairs", t->pairs, "candidate pairs (query, market, item; id to join the teacher scores)")->required();
-  train->add_option("--teacher-scores", t->teacher, "teacher probabilities per pair id (`relmoe score` output)");
+  train->add_option("--teacher-scores", t->teacher, "teacher scores per pair id (`relmoe score` / `relmoe eval --scores` output)");
+  train->add_flag("--teacher-probabilities", t->probabilities,
+                  "the teacher scores are probabilities (default: relevance logits, as relmoe writes them)");
   train->add_flag("--labels", t->labels, "train on the pairs' labels instead of a teacher");
   train->add_option("--teacher-name", t->teacher_name, "how student.json names the teacher");
   auto* base = train->add_option("--base", t->base, "start from this BERT / XLM-R checkpoint directory");

@@ -377,6 +377,30 @@ std::string data_line(const Json& report) {
   return h + "All AUCs are on the test split.</p>\n";
 }
 
+// The students' Table 3 (eval/student_comparison.hpp): AUC and bad-ratio@K with intervals.
+std::string table3(const Json& report) {
+  const auto& c = report["students"];
+  auto value = [](const Json& v) { return v.is_number() ? pct(v.get<double>()) : std::string("n/a"); };
+  auto with_ci = [&](const Json& v, const Json& ci) {
+    return value(v) + " <span class=\"note\">(" + value(ci[0]) + "–" + value(ci[1]) + ")</span>";
+  };
+  std::string h = "<table id=\"table3\"><thead><tr><th>student</th><th>AUC (%)</th><th>Δ AUC vs first</th>";
+  for (const auto& k : c["k"]) h += "<th>bad@" + k.dump() + " (%)</th>";
+  h += "</tr></thead><tbody>\n";
+  for (const auto& s : c["students"]) {
+    h += "<tr><td>" + escape(s["name"].get<std::string>()) + "</td><td>" + with_ci(s["auc"], s["auc_ci"]) + "</td><td>" +
+         (s.contains("vs_first") ? with_ci(s["vs_first"]["auc"]["diff"], s["vs_first"]["auc"]["ci"]) : "—") + "</td>";
+    for (const auto& k : c["k"]) {
+      const auto& b = s["bad_ratio"][k.dump()];
+      h += "<td>" + with_ci(b["value"], b["ci"]) + "</td>";
+    }
+    h += "</tr>\n";
+  }
+  return h + "</tbody></table>\n<p class=\"note\">ColBERT students trained on the train split with one recipe; "
+             "bad@K: share of irrelevant items among each test query's top K (queries with more than K "
+             "candidates); 95% bootstrap intervals, differences paired.</p>\n";
+}
+
 }  // namespace
 
 std::string render_report_html(const Json& report, const std::vector<TsneMap>& maps) {
@@ -391,6 +415,9 @@ std::string render_report_html(const Json& report, const std::vector<TsneMap>& m
   h += "<h2>Figure 1. Per-market AUC of each expert</h2>\n" + figure1(report);
   h += "<h2>Figure 3. Fused representations, concat vs weighted</h2>\n" + figure3(maps);
   h += "<h2>Figure 4. AUC against expert cost</h2>\n" + figure4(report);
+  if (report.contains("students"))
+    h += "<h2>Table 3. Online students: taught by the MoE, by the best single expert, by the labels</h2>\n" +
+         table3(report);
   h += "<h2>Expert usage per market</h2>\n" + usage_section(report);
   h += "<h2>Throughput</h2>\n" + throughput(report);
   return h + "</body>\n</html>\n";

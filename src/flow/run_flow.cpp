@@ -229,6 +229,14 @@ Json run_flow(const FlowOptions& o) {
   Json report = run_ablation(FeatureStore::open(layout.features()), train, dev, test, ablation, layout.ablation());
   log.add_stage("ablation grid", since(start));
 
+  if (o.students) {
+    start = Clock::now();
+    const auto store = FeatureStore::open(layout.features());
+    report["students"] = run_student_stage(layout, store, train, test, report.value("comparisons", Json::object()),
+                                           *o.students);
+    log.add_stage("students", since(start));
+  }
+
   report["title"] = o.title;
   report["data"] = read_json_file(layout.data_manifest().string());
   report["experts"] = Json::array();

@@ -1,7 +1,7 @@
 #pragma once
 // The one staged flow behind `relmoe quickstart` (synthetic data) and `relmoe experiment` (user
 // data): data -> experts (trained here, or given checkpoints) -> feature store -> the ablation
-// grid (single experts, probes, fusions, MoE routings) -> report.json -> report.html. Every
+// grid (single experts, probes, fusions, MoE routings) -> ColBERT students -> report.json -> report.html. Every
 // stage is resumable (rerunning with the same directory continues where it stopped) and every
 // artefact is written atomically, so an interrupted run never leaves a file that looks complete.
 // Layout: flow/run_layout.hpp.
@@ -11,6 +11,7 @@
 #include "pipeline/embed_features.hpp"
 #include "flow/run_layout.hpp"
 #include "flow/run_report.hpp"
+#include "flow/student_stage.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,8 @@ struct FlowOptions {
   // Adds the built-in lexical expert ("lexical", fitted on the run's train.tsv) to `experts`.
   bool lexical = true;
   AblationOptions ablation;
+  // The students' stage (Table 3); nullopt skips it.
+  std::optional<StudentStageOptions> students = StudentStageOptions{};
   EmbedOptions embed;
   RunReportOptions report;
 };

@@ -82,6 +82,7 @@ RerankService::RerankService(const ColbertStudent& student, const ItemIndex* ind
   auto timed = [this](const char* route, auto handler) {
     return [this, route, handler](const httplib::Request& request, httplib::Response& response) {
       const auto start = Clock::now();
+      ++in_flight_;
       response.status = 200;  // the handlers set another status only on errors
       try {
         (this->*handler)(request, response);
@@ -92,6 +93,7 @@ RerankService::RerankService(const ColbertStudent& student, const ItemIndex* ind
       }
       metrics_.record_request(route, response.status,
                               std::chrono::duration<double>(Clock::now() - start).count());
+      --in_flight_;
     };
   };
   s.Post("/rerank", timed("/rerank", &RerankService::rerank));

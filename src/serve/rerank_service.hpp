@@ -13,6 +13,7 @@
 #include "serve/metrics.hpp"
 #include "serve/rerank_batcher.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,6 +47,8 @@ class RerankService {
   void serve();
   // Thread-safe; callable before serve() has started listening.
   void stop();
+  // Requests inside a handler now (accepted, not yet answered).
+  std::int64_t in_flight() const { return in_flight_; }
 
  private:
   void rerank(const httplib::Request& request, httplib::Response& response);
@@ -60,6 +63,7 @@ class RerankService {
   RerankBatcher batcher_;
   std::unique_ptr<httplib::Server> server_;
   int listen_socket_ = -1;
+  std::atomic<std::int64_t> in_flight_{0};
 };
 
 }  // namespace relmoe

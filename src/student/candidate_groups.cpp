@@ -9,7 +9,7 @@
 
 namespace relmoe {
 
-std::unordered_map<std::string, double> read_teacher_scores(const std::filesystem::path& path) {
+std::unordered_map<std::string, double> read_teacher_scores(const std::filesystem::path& path, bool logits) {
   std::ifstream in(path);
   if (!in) fail(path.string(), "cannot open the teacher scores");
   std::string line;
@@ -29,9 +29,10 @@ std::unordered_map<std::string, double> read_teacher_scores(const std::filesyste
     if (fields.size() <= static_cast<std::size_t>(std::max(id_col, score_col))) fail(where, "too few columns");
     const auto& text = fields[static_cast<std::size_t>(score_col)];
     char* end = nullptr;
-    const double score = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !std::isfinite(score) || score < 0 || score > 1)
-      fail(where, "score '" + text + "' is not a probability in [0, 1]");
+    double score = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !std::isfinite(score)) fail(where, "score '" + text + "' is not a number");
+    if (logits) score = 1 / (1 + std::exp(-score));
+    else if (score < 0 || score > 1) fail(where, "score '" + text + "' is not a probability in [0, 1]");
     if (!scores.emplace(fields[static_cast<std::size_t>(id_col)], score).second)
       fail(where, "id '" + fields[static_cast<std::size_t>(id_col)] + "' appears twice");
   }

@@ -17,10 +17,11 @@ struct CandidateGroup {
   std::vector<float> targets;  // probability in [0, 1] per item
 };
 
-// id -> score from a scores TSV with a header naming an "id" and a "score" column (the output of
-// `relmoe score`, or per-variant scored pairs). Scores must be probabilities in [0, 1]; errors
-// name the file and line; a repeated id is an error.
-std::unordered_map<std::string, double> read_teacher_scores(const std::filesystem::path& path);
+// id -> teacher probability from a scores TSV with a header naming an "id" and a "score" column
+// (the output of `relmoe score` or `relmoe eval --scores`). relmoe writes relevance logits, which
+// are mapped through the sigmoid (`logits`); otherwise the scores must be probabilities in [0, 1].
+// Errors name the file and line; a repeated id is an error.
+std::unordered_map<std::string, double> read_teacher_scores(const std::filesystem::path& path, bool logits = true);
 
 // Groups `pairs` by (market, query) in first-seen order. Targets are teacher[id] when `teacher`
 // is given (a pair without a score is an error naming `where` and the id), else the pair's label
