@@ -229,6 +229,9 @@ TEST(CandidateMining, KeepsOwnPairsThenTheClosestItemsThenRandomInMarketOnes) {
                                   {"q2", "de", "de", "blaue lampe", "tisch", "", 0.0f, {}, ""}};
   std::vector<Item> items{{"a", "red running shoes", "en"}, {"b", "running shoes in red", "en"},
                           {"c", "garden hose", "en"},       {"d", "blaue lampe aus glas", "de"},
+                          // Many shared trigrams, but a long title: similarity is normalised by length.
+                          {"g", "long title of garden tools, hoses, sprinklers, running water pumps, shoe racks and "
+                                "red paint for the red barn, shoes and running gear", "en"},
                           {"e", "tisch", "de"},             {"f", "stuhl", "de"}};
   for (int i = 0; i < 60; ++i) items.push_back({"x" + std::to_string(i), "zzz item " + std::to_string(i), "xx"});
   MiningOptions o;
@@ -240,7 +243,8 @@ TEST(CandidateMining, KeepsOwnPairsThenTheClosestItemsThenRandomInMarketOnes) {
   EXPECT_FALSE(out[1].label.has_value());
   EXPECT_EQ(out[1].market, "en");
   EXPECT_EQ(out[2].market, "en");
-  EXPECT_EQ(out[2].item, "garden hose");  // the only English item not yet taken
+  EXPECT_NE(out[2].item, out[1].item);  // a random English item not yet taken
+  EXPECT_EQ(out[2].market, "en");
   EXPECT_EQ(out[3].id, "q2");
   EXPECT_EQ(out[4].item, "blaue lampe aus glas");
   EXPECT_EQ(out[5].item.rfind("zzz", 0), std::string::npos);  // random ones come from the query's market

@@ -20,7 +20,10 @@ std::vector<Item> read_items(const std::filesystem::path& path) {
         if (header[i] == name) return static_cast<std::ptrdiff_t>(i);
     return -1;
   };
-  const auto text_col = column({"item", "title"}), id_col = column({"id"}), market_col = column({"market"});
+  // In a pairs file "id" names the pair, not the item: its items are keyed by text.
+  const bool pairs_file = column({"query"}) >= 0;
+  const auto text_col = column({"item", "title"}), market_col = column({"market"});
+  const auto id_col = pairs_file ? column({"item_id"}) : column({"item_id", "id"});
   if (text_col < 0) fail(path.string() + ":1", "the header names no 'item' or 'title' column");
   std::vector<Item> items;
   std::unordered_set<std::string> seen;

