@@ -32,6 +32,7 @@ LoadResult run_load(const LoadSpec& spec) {
   auto client_loop = [&] {
     httplib::Client client(spec.host, spec.port);
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
     client.set_read_timeout(60, 0);
     std::vector<double> mine;
     std::map<int, std::int64_t> statuses;
