@@ -21,6 +21,7 @@ struct LoadArgs {
   std::vector<int> concurrency{1, 8, 64};
   std::int64_t requests = 500;
   double max_seconds = 30;
+  int backoff_ms = 100;
   PairInput input;
 };
 
@@ -55,7 +56,7 @@ int run_load_test(const LoadArgs& a) {
   for (int c : a.concurrency) {
     LoadSpec spec;
     spec.host = a.host, spec.port = a.port, spec.bodies = bodies, spec.concurrency = c;
-    spec.requests = a.requests, spec.max_seconds = a.max_seconds;
+    spec.requests = a.requests, spec.max_seconds = a.max_seconds, spec.backoff_ms = a.backoff_ms;
     const auto n = static_cast<std::size_t>(a.candidates);
     spec.check = [n](std::size_t, const std::string& answer) { return complete_ranking(answer, n); };
     const auto r = run_load(spec);
@@ -80,6 +81,7 @@ const Register command{{"loadtest", "Load-test a running `relmoe serve` over loo
     app.add_option("--concurrency", a->concurrency, "clients at once, one run each")->delimiter(',')->capture_default_str();
     app.add_option("--requests", a->requests, "requests per run at most")->capture_default_str();
     app.add_option("--max-seconds", a->max_seconds, "seconds per run at most")->capture_default_str();
+    app.add_option("--backoff-ms", a->backoff_ms, "a client's pause after a 429 (0: retry at once)")->capture_default_str();
     app.add_option("--out", a->out, "JSON file for the results");
     return [a] { return run_load_test(*a); };
   }}};

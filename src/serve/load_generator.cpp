@@ -49,6 +49,8 @@ LoadResult run_load(const LoadSpec& spec) {
         continue;
       }
       ++statuses[answer->status];
+      if (answer->status == 429 && spec.backoff_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(spec.backoff_ms));
       if (answer->status == 200) {
         mine.push_back(ms);
         if (spec.check && !spec.check(body, answer->body)) ++bad;

@@ -20,6 +20,7 @@ struct LoadSpec {
   int concurrency = 1;
   std::int64_t requests = 100;
   double max_seconds = 30;
+  int backoff_ms = 100;  // after a 429, the client waits this long (as Retry-After asks; 0: not at all)
   // Checks a 200 answer's body against the request's index; false counts as a bad answer.
   std::function<bool(std::size_t body, const std::string& answer)> check;
 };

@@ -47,6 +47,8 @@ class RerankBatcher {
   // nullopt when the queue is full or the batcher is stopping.
   std::optional<JobResult> submit(RerankJob job);
   std::int64_t depth() const;
+  // The queue is at capacity now (a cheap check before parsing a request).
+  bool full() const { return depth() >= static_cast<std::int64_t>(options_.queue_capacity); }
   // Finishes every queued job, then ends the model thread.
   void stop();
 

@@ -143,8 +143,7 @@ std::optional<std::vector<float>> RerankService::run_job(RerankJob job, httplib:
   const auto deadline = job.deadline;
   auto result = batcher_.submit(std::move(job));
   if (!result) {
-    response.set_header("Retry-After", "1");
-    send_error(response, 429, "the server is busy (queue full); retry later");
+    refuse_when_full(response);
     return std::nullopt;
   }
   if (result->wait_until(deadline + std::chrono::milliseconds(50)) != std::future_status::ready) {
@@ -159,7 +158,15 @@ std::optional<std::vector<float>> RerankService::run_job(RerankJob job, httplib:
   }
 }
 
+void RerankService::refuse_when_full(httplib::Response& response) const {
+  response.set_header("Retry-After", "1");
+  send_error(response, 429, "the server is busy (queue full); retry later");
+}
+
 void RerankService::rerank(const httplib::Request& request, httplib::Response& response) {
+  // Under overload most requests are refused: refusing before parsing keeps that cheap, so the
+  // model thread keeps the CPU.
+  if (batcher_.full()) return refuse_when_full(response);
   const auto body = parse_body(request);
   RerankJob job;
   job.query = text_field(body, "query", "");
@@ -197,6 +204,7 @@ void RerankService::rerank(const httplib::Request& request, httplib::Response& r
 }
 
 void RerankService::score(const httplib::Request& request, httplib::Response& response) {
+  if (batcher_.full()) return refuse_when_full(response);
   const auto body = parse_body(request);
   if (!body.contains("pairs") || !body["pairs"].is_array() || body["pairs"].empty())
     throw BadRequest(400, "'pairs' must be a non-empty array of {\"query\", \"item\"}");

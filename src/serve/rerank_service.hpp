@@ -53,6 +53,7 @@ class RerankService {
  private:
   void rerank(const httplib::Request& request, httplib::Response& response);
   void score(const httplib::Request& request, httplib::Response& response);
+  void refuse_when_full(httplib::Response& response) const;
   // Runs `job` through the batcher: the raw MaxSim scores, or an error status set on `response`.
   std::optional<std::vector<float>> run_job(RerankJob job, httplib::Response& response);
 
