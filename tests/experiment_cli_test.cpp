@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -74,11 +75,28 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
     EXPECT_EQ(v["overall"]["ci"].size(), 2u);
     EXPECT_GT(v["mean_cost_s"].get<double>(), 0.0) << n;  // every expert's cost was measured
   }
-  // Full fusion costs what its experts cost together; the lexical expert is the cheapest by far.
-  double total = 0;
-  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small", "lexical"})
-    total += report["variants"][std::string("probe:") + e]["mean_cost_s"].get<double>();
-  EXPECT_NEAR(report["variants"]["full:concat"]["mean_cost_s"].get<double>(), total, 1e-12);
+  // The lexical expert is every all-expert variant's margin, a shared expert outside routing, and
+  // markets whose correction dev turned off (factor 0) run it alone. Full fusion then costs the
+  // lexical expert for every pair and the LLM experts for the pairs of the other markets.
+  std::map<std::string, double> share;  // test pairs per market with the correction on
+  const auto test = relmoe::read_pairs(out / "data/test.tsv");
+  const auto full_config = read_json(out / "ablation/models/full-concat/config.json");
+  const auto hard_config = read_json(out / "ablation/models/moe-hard-concat/config.json");
+  EXPECT_EQ(full_config["margin"], nlohmann::json::array({"lexical"}));
+  EXPECT_TRUE(full_config["shared"].empty()) << "full fusion does not route";
+  EXPECT_EQ(hard_config["shared"], nlohmann::json::array({"lexical"}));
+  EXPECT_TRUE(hard_config["market_classifier"].get<bool>());
+  auto corrected = [&](const nlohmann::json& config) {
+    double n = 0;
+    for (const auto& p : test) n += config["market_residual"].value(p.market, 1.0) > 0 ? 1 : 0;
+    return n / static_cast<double>(test.size());
+  };
+  double llm = 0;
+  for (const auto& e : {"qwen2-tiny", "llama-tiny", "gemma2-small"})
+    llm += report["variants"][std::string("probe:") + e]["mean_cost_s"].get<double>();
+  const double lexical_cost = report["variants"]["probe:lexical"]["mean_cost_s"].get<double>();
+  EXPECT_NEAR(report["variants"]["full:concat"]["mean_cost_s"].get<double>(),
+              lexical_cost + corrected(full_config) * llm, 1e-9);
   EXPECT_LT(report["variants"]["probe:lexical"]["mean_cost_s"].get<double>(),
             report["variants"]["probe:llama-tiny"]["mean_cost_s"].get<double>() / 5);
   // The headline rows: the lexical expert alone, the LLM experts alone, all experts.
@@ -87,7 +105,9 @@ TEST(ExperimentCli, InterruptedRunResumesToAReportThatFeedsEval) {
   EXPECT_TRUE(report["comparisons"].contains("all_vs_llm_moe"));
   EXPECT_GE(report["comparisons"]["headline"].size(), 6u);
   EXPECT_TRUE(report["capacity"].empty());  // --dim/--hidden given: no capacity grid
-  EXPECT_NEAR(report["variants"]["moe:hard:concat"]["active_experts"].get<double>(), 2.0, 1e-9);
+  // Hard routing: the shared lexical expert and k = 2 of the three LLM experts where corrected.
+  EXPECT_NEAR(report["variants"]["moe:hard:concat"]["active_experts"].get<double>(), 1.0 + 2.0 * corrected(hard_config),
+              1e-9);
   EXPECT_TRUE(report["comparisons"].contains("moe_vs_best_single"));
   EXPECT_TRUE(report["comparisons"].contains("concat_vs_weighted"));
   ASSERT_EQ(report["experts"].size(), 4u);

@@ -4,15 +4,19 @@
 #include "models/lexical_expert.hpp"
 
 #include "eval/auc.hpp"
+#include "io/feature_store.hpp"
 #include "io/pair_reader.hpp"
 #include "io/pair_writer.hpp"
+#include "models/random_expert.hpp"
 #include "support.hpp"
 #include "synth/synth.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 namespace {
 
@@ -126,4 +130,82 @@ TEST(LexicalExpert, EmbedTrainScoreThroughTheBinary) {
   ASSERT_EQ(scores.size(), data.test.size());
   const auto report = nlohmann::json::parse(std::ifstream(dir / "eval.json"));
   EXPECT_NEAR(relmoe::roc_auc(scores, labels), report.at("overall").at("auc").get<double>(), 1e-9);
+}
+
+// The lexical expert as a shared margin expert beside a (random) LLM expert routed hard:
+// `train --shared --margin --market-residual` keeps a factor per market, and where it is 0 the
+// batch scorer runs only the lexical expert and scores exactly its logit.
+TEST(LexicalExpert, SharedMarginExpertThroughTheBinary) {
+  const auto dir = relmoe::test::scratch_dir() / "lexical_margin_cli";
+  std::filesystem::remove_all(dir);
+  relmoe::synth::Options o;
+  o.markets = 3;
+  o.pairs = 1500;
+  o.seed = 11;
+  auto data = relmoe::synth::generate(o);
+  relmoe::synth::write_dataset(data, dir);
+  auto all = data.train;
+  all.insert(all.end(), data.dev.begin(), data.dev.end());
+  all.insert(all.end(), data.test.begin(), data.test.end());
+  relmoe::write_pairs(dir / "all.tsv", all);
+  for (int e = 0; e < 2; ++e) {
+    relmoe::RandomExpertOptions r;
+    r.arch = e == 0 ? "qwen2" : "llama";
+    r.seed = 21 + static_cast<std::uint64_t>(e);
+    relmoe::write_random_expert(dir / ("r" + std::to_string(e)), r);
+  }
+  const std::string bin = relmoe::test::binary().string(), d = dir.string();
+  const std::string train = " train --features " + d + "/store --data " + d + "/train.tsv --dev " + d +
+                            "/dev.tsv --routing hard --k 1 --no-progress --threads 1 ";
+  auto embed = relmoe::test::run_command(bin + " embed --expert lex=builtin:lexical --expert r0=" + d +
+                                         "/r0 --expert r1=" + d + "/r1 --train " + d + "/train.tsv --data " + d +
+                                         "/all.tsv --out " + d + "/store --threads 1");
+  ASSERT_EQ(embed.status, 0) << embed.output;
+  auto not_feature = relmoe::test::run_command(bin + train + "--margin r0 --out " + d + "/bad");
+  EXPECT_NE(not_feature.status, 0);
+  EXPECT_NE(not_feature.output.find("--margin 'r0'"), std::string::npos) << not_feature.output;
+  auto trained = relmoe::test::run_command(bin + train + "--shared lex --margin lex --market-residual --out " + d +
+                                           "/model");
+  ASSERT_EQ(trained.status, 0) << trained.output;
+
+  auto config = nlohmann::json::parse(std::ifstream(dir / "model" / "config.json"));
+  EXPECT_EQ(config.at("shared"), nlohmann::json::array({"lex"}));
+  const auto factors = config.at("market_residual").get<std::map<std::string, double>>();
+  ASSERT_EQ(factors.size(), 3U);
+  for (const auto& [market, f] : factors) EXPECT_TRUE(f == 0 || f == 0.5 || f == 1) << market << " " << f;
+  // Whatever dev chose, turn the first market's correction off and score.
+  const std::string off = factors.begin()->first;
+  config["market_residual"][off] = 0.0;
+  std::ofstream(dir / "model" / "config.json") << config.dump(1);
+  auto scored = relmoe::test::run_command(bin + " score --model " + d + "/model --input " + d + "/test.tsv --output " +
+                                          d + "/scores.tsv --with-experts --quiet");
+  ASSERT_EQ(scored.status, 0) << scored.output;
+
+  const auto store = relmoe::FeatureStore::open(dir / "store");
+  std::map<std::string, const relmoe::Pair*> by_id;
+  for (const auto& p : data.test) by_id[p.id] = &p;
+  std::ifstream in(dir / "scores.tsv");
+  std::string line;
+  std::getline(in, line);
+  int in_off = 0, elsewhere_with_llm = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, experts;
+    double score = 0;
+    fields >> id >> score >> experts;
+    const auto* pair = by_id.at(id);
+    if (pair->market == off) {
+      ++in_off;
+      EXPECT_EQ(experts, "lex") << id;
+      const auto lexical = store.scores(store.expert_index("lex"), torch::tensor({store.row(id)}))[0].item<double>();
+      EXPECT_NEAR(score, lexical, 1e-4) << id;
+    } else {
+      EXPECT_NE(experts.find("lex"), std::string::npos) << id << ": the shared expert runs for every pair";
+      elsewhere_with_llm += experts.find(",r") != std::string::npos ? 1 : 0;
+    }
+  }
+  EXPECT_GT(in_off, 0);
+  // Other markets at factor 1 or 1/2 run an LLM expert beside it; one at 0 would not.
+  if (std::any_of(std::next(factors.begin()), factors.end(), [](const auto& f) { return f.second > 0; }))
+    EXPECT_GT(elsewhere_with_llm, 0);
 }

@@ -31,6 +31,14 @@ void ModelFlags::add(CLI::App& app, bool with_strategy) {
   }
   app.add_option("--classifier", classifier, "linear | mlp")->capture_default_str();
   app.add_option("--experts", experts, "comma-separated store experts to use (default: all)");
+  app.add_option("--shared", shared,
+                 "comma-separated experts that run for every pair, outside routing (e.g. the lexical expert)");
+  app.add_option("--margin", margin,
+                 "comma-separated feature experts whose own logit is added to the output (the classifier "
+                 "learns a correction to their ranking)");
+  app.add_flag("--market-residual", train.market_residual,
+               "with --margin: choose per market on dev how much of the classifier's correction to keep "
+               "(0, 1/2, 1; at 0 the market runs only the shared and margin experts)");
   app.add_option("--k", config.k, "hard routing: experts per pair (at most, with --min-prob)")->capture_default_str();
   app.add_option("--min-prob", config.min_prob,
                  "hard routing: experts after the first run only with router probability >= this (0: always k)")
@@ -62,6 +70,8 @@ MoeConfig ModelFlags::resolve() const {
   c.fusion = parse_fusion(fusion);
   c.classifier = parse_classifier(classifier);
   c.experts = split(experts, ',');
+  c.shared = split(shared, ',');
+  c.margin = split(margin, ',');
   for (const auto& entry : split(rule, ',')) {
     const auto eq = entry.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size())
@@ -83,6 +93,9 @@ void GridFlags::add(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--sweep-min-prob", grid.sweep_min_prob, "min_prob of the cost-aware routing variants")
       ->capture_default_str();
+  app.add_flag("!--no-margin", grid.feature_margin,
+               "fuse feature experts (the lexical expert) like any expert instead of as a margin with a "
+               "per-market correction and, when routing, outside routing");
 }
 
 AblationOptions GridFlags::resolve(const ModelFlags& flags, int resamples) const {

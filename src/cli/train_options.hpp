@@ -11,7 +11,7 @@
 namespace relmoe::cli {
 
 struct ModelFlags {
-  std::string routing = "hard", fusion = "concat", classifier = "mlp", experts, rule;
+  std::string routing = "hard", fusion = "concat", classifier = "mlp", experts, rule, shared, margin;
   MoeConfig config;
   TrainOptions train;
   int threads = 2;

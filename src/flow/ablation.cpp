@@ -7,7 +7,6 @@
 #include "moe/dataset.hpp"
 #include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
-#include "models/lexical_expert.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -41,11 +40,14 @@ MoeConfig variant_config(const MoeConfig& base, std::vector<std::string> experts
   return c;
 }
 
-// A feature expert (not an LLM): the built-in lexical expert, found where its column says or
-// beside the store.
-bool is_feature_expert(const FeatureStore& store, const ExpertColumn& column) {
-  return LexicalExpert::is_lexical_directory(column.dir) ||
-         LexicalExpert::is_lexical_directory(store.dir() / (column.name + ".lexical"));
+// AblationOptions::feature_margin for one variant's configuration.
+void add_feature_margin(MoeConfig& c, const std::vector<std::string>& features) {
+  for (const auto& e : c.experts)
+    if (std::find(features.begin(), features.end(), e) != features.end()) c.margin.push_back(e);
+  if (c.margin.empty()) return;
+  c.market_classifier = true;
+  if (c.uses_router() && c.margin.size() < c.experts.size()) c.shared = c.margin;
+  c.k = std::min<int>(c.k, static_cast<int>(c.num_routed()));
 }
 
 std::vector<std::string> grid_experts(const MoeConfig& base, const FeatureStore& store) {
@@ -58,7 +60,7 @@ std::vector<std::string> grid_experts(const MoeConfig& base, const FeatureStore&
 std::vector<std::string> feature_experts(const std::vector<std::string>& experts, const FeatureStore& store) {
   std::vector<std::string> out;
   for (const auto& e : experts)
-    if (is_feature_expert(store, store.experts()[store.expert_index(e)])) out.push_back(e);
+    if (is_feature_expert(store, e)) out.push_back(e);
   return out;
 }
 
@@ -77,6 +79,7 @@ std::vector<Variant> variants(const AblationOptions& o, const FeatureStore& stor
     if (std::find(features.begin(), features.end(), e) == features.end()) llm.push_back(e);
   std::vector<Variant> out;
   auto fused = [&](std::string name, MoeConfig config, double lambda_cost = 0) {
+    if (o.feature_margin) add_feature_margin(config, features);
     out.push_back({std::move(name), std::move(config), false, true, lambda_cost});
   };
   for (const auto& e : experts)
@@ -121,6 +124,7 @@ TrainResult train_variant(const Variant& v, const FeatureStore& store, const std
   TrainOptions o = options.train;
   o.label = v.name;
   o.lambda_cost = v.lambda_cost;
+  o.market_residual = !v.config.margin.empty();
   if (!v.tune_capacity || options.capacity_grid.empty()) return train_model(v.config, store, train, dev, o);
   TrainResult best;
   nlohmann::json by_width = nlohmann::json::object();
@@ -182,6 +186,7 @@ nlohmann::json fingerprint(const AblationOptions& o, const std::vector<Pair>& tr
           {"capacity_grid", o.capacity_grid},
           {"cost_sweep", o.cost_sweep},
           {"sweep_min_prob", o.sweep_min_prob},
+          {"feature_margin", o.feature_margin},
           {"pairs", {train.size(), dev.size(), test.size()}}};
 }
 
@@ -205,6 +210,26 @@ std::string pct(const nlohmann::json& auc) {
   return buf;
 }
 
+// One row per margin variant: its correction factor in each market.
+std::string residual_markdown(const nlohmann::json& factors, const std::set<std::string>& markets) {
+  std::string md = "| variant |", rule = "|---|";
+  for (const auto& m : markets) {
+    md += " " + m + " |";
+    rule += "---:|";
+  }
+  md += "\n" + rule + "\n";
+  for (const auto& [name, by_market] : factors.items()) {
+    md += "| " + name + " |";
+    for (const auto& m : markets) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, " %g |", by_market.value(m, 1.0));
+      md += buf;
+    }
+    md += "\n";
+  }
+  return md;
+}
+
 }  // namespace
 
 std::string variant_dir_name(std::string name) {
@@ -226,14 +251,15 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
                            {"train_seconds", nlohmann::json::object()},
                            {"dev_auc", nlohmann::json::object()},
                            {"capacity", nlohmann::json::object()},
+                           {"market_residual", nlohmann::json::object()},
                            {"feature_experts", feature_experts(grid_experts(options.base, store), store)},
                            {"fingerprint", fp}};
   for (const auto& v : variants(options, store)) {
     if (previous.contains("variants") && previous["variants"].contains(v.name) &&
         std::filesystem::exists(scores_path(out, v.name))) {
       spdlog::info("ablation: {} (finished earlier)", v.name);
-      for (const char* key : {"variants", "train_seconds", "dev_auc", "capacity"})
-        if (previous[key].contains(v.name)) result[key][v.name] = previous[key][v.name];
+      for (const char* key : {"variants", "train_seconds", "dev_auc", "capacity", "market_residual"})
+        if (previous.contains(key) && previous[key].contains(v.name)) result[key][v.name] = previous[key][v.name];
       result["order"].push_back(v.name);
       continue;
     }
@@ -253,6 +279,8 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
       s = scored(set, std::move(pred.scores), trained.model->config.experts, std::move(pred.active),
                  trained.model->config.costs);
       result["dev_auc"][v.name] = trained.dev_auc;
+      if (!trained.model->config.market_residual.empty())
+        result["market_residual"][v.name] = trained.model->config.market_residual;
     }
     const auto report = evaluate({s.pairs.scores, s.pairs.labels, s.pairs.markets, s.experts, s.active, s.costs},
                                  options.resamples, options.seed);
@@ -315,6 +343,9 @@ std::string ablation_markdown(const nlohmann::json& a) {
     md += "\n## Headline: the lexical expert, the LLM experts, all experts\n\n" + headline;
   if (a.contains("comparisons") && !a["comparisons"].empty())
     md += "\n## Headline comparisons (test, paired bootstrap)\n\n" + comparisons_markdown(a["comparisons"]);
+  if (a.contains("market_residual") && !a["market_residual"].empty())
+    md += "\n## Correction kept per market (margin variants, chosen on dev: 0 = the lexical expert's ranking)\n\n" +
+          residual_markdown(a["market_residual"], markets);
   if (variants.contains("moe:hard:concat"))
     md += "\n## Expert usage of moe:hard:concat (% of pairs per market)\n\n" +
           usage_markdown(report_from_json(variants.at("moe:hard:concat")));

@@ -6,10 +6,13 @@
 // lexical expert), the LLM experts alone are fused and routed too (llm:full:concat,
 // llm:moe:hard:concat); when every expert's cost is known, cost-aware hard routing is swept over
 // lambda_cost (moe:cost:<lambda>: k = N, min_prob) for the AUC-against-cost curve. Variants that
-// fuse (not singles or probes) pick d = hidden from the capacity grid by dev AUC.
+// fuse (not singles or probes) pick d = hidden from the capacity grid by dev AUC. With
+// AblationOptions::feature_margin, fusing variants that include a feature expert take it as their
+// margin (and shared expert when routing) with a correction factor per market chosen on dev.
 // Writes <out>/ablation.json
 // ({"variants": {"<name>": <eval report>}, "order": [...], "train_seconds": {...}, "dev_auc": {...},
 //   "capacity": {"<name>": {"chosen": d, "dev_auc": {"<d>": auc}}}, "feature_experts": [...],
+//   "market_residual": {"<name>": {"<market>": factor}},
 //   "comparisons": <eval/comparison.hpp>, "fingerprint": {...}}), <out>/ablation.md, every trained
 // model under <out>/models/<dir> and every variant's test scores as <out>/scores/<dir>.tsv, where
 // <dir> is the variant name with ':' and '+' as '-'.
@@ -32,6 +35,10 @@ struct AblationOptions {
   std::vector<std::int64_t> capacity_grid;
   std::vector<double> cost_sweep;  // lambda_cost values of the moe:cost:* variants
   double sweep_min_prob = 0.2;     // their min_prob
+  // Feature experts (the lexical expert) in a fusing variant are its margin: the classifier,
+  // seeing the market, learns a correction to their ranking, kept per market as dev decides; in
+  // routed variants they are shared experts, outside routing. Off: fused like any expert.
+  bool feature_margin = true;
   // Reuse the variants an interrupted run with the same options and data sizes finished.
   bool resume = false;
 };

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace relmoe {
 
@@ -42,10 +43,11 @@ std::string name(Fusion f) { return enum_name(f, kFusion); }
 std::string name(Classifier c) { return enum_name(c, kClassifier); }
 
 int MoeConfig::max_active() const {
+  const auto s = static_cast<int>(shared.size());
   switch (routing) {
-    case Routing::hard: return k;
+    case Routing::hard: return k + s;
     case Routing::rule:
-    case Routing::pseudo: return 1;
+    case Routing::pseudo: return 1 + s;
     default: return static_cast<int>(experts.size());
   }
 }
@@ -62,6 +64,19 @@ bool MoeConfig::has_costs() const {
   return costs.size() == experts.size() && std::all_of(costs.begin(), costs.end(), [](double c) { return c > 0; });
 }
 
+bool MoeConfig::is_shared(std::int64_t e) const {
+  return std::find(shared.begin(), shared.end(), experts[static_cast<std::size_t>(e)]) != shared.end();
+}
+
+std::vector<std::int64_t> MoeConfig::margin_indices() const {
+  std::vector<std::int64_t> out;
+  for (std::int64_t e = 0; e < num_experts(); ++e)
+    if (std::find(margin.begin(), margin.end(), experts[static_cast<std::size_t>(e)]) != margin.end()) out.push_back(e);
+  return out;
+}
+
+std::int64_t MoeConfig::num_routed() const { return num_experts() - static_cast<std::int64_t>(shared.size()); }
+
 void MoeConfig::resolve_widths() {
   if (dim == 0 && !widths.empty()) dim = std::min<std::int64_t>(256, *std::max_element(widths.begin(), widths.end()));
   if (hidden == 0) hidden = dim;
@@ -70,9 +85,20 @@ void MoeConfig::resolve_widths() {
 void MoeConfig::validate() const {
   if (experts.empty()) fail("model config", "no experts");
   if (widths.size() != experts.size()) fail("model config", "experts and widths differ in length");
-  if (routing == Routing::hard && (k < 1 || k > num_experts()))
-    fail("--k", std::to_string(k) + " is not between 1 and the number of experts (" +
-                    std::to_string(num_experts()) + ")");
+  for (const auto* list : {&shared, &margin})
+    for (const auto& e : *list)
+      if (std::find(experts.begin(), experts.end(), e) == experts.end())
+        fail(list == &shared ? "--shared" : "--margin", "'" + e + "' is not one of the model's experts");
+  if (!market_residual.empty() && margin.empty()) fail("model config", "a per-market residual needs a margin expert");
+  for (const auto& [market, factor] : market_residual)
+    if (!(factor >= 0 && factor <= 1)) fail("market_residual '" + market + "'", "must be in [0, 1]");
+  if (std::set<std::string>(shared.begin(), shared.end()).size() != shared.size())
+    fail("--shared", "names an expert twice");
+  if (uses_router() && num_routed() < 1) fail("--shared", "leaves no expert for the router to choose");
+  if (routing == Routing::hard && (k < 1 || k > num_routed()))
+    fail("--k", std::to_string(k) + " is not between 1 and the number of " +
+                    (shared.empty() ? "experts (" : "routed experts, the shared ones aside (") +
+                    std::to_string(num_routed()) + ")");
   if (dim < 1 || hidden < 1) fail("--dim", "projection and hidden widths must be positive");
   if (!(min_prob >= 0 && min_prob < 1)) fail("--min-prob", "must be in [0, 1)");
   if (!(dropout >= 0 && dropout < 1)) fail("--dropout", "must be in [0, 1)");
@@ -116,7 +142,10 @@ nlohmann::json to_json(const MoeConfig& c) {
             {"max_n", c.hashing.max_n},
             {"max_chars", c.hashing.max_chars}}},
           {"markets", c.markets},
-          {"rule", c.rule}};
+          {"rule", c.rule},
+          {"shared", c.shared},
+          {"margin", c.margin},
+          {"market_residual", c.market_residual}};
 }
 
 MoeConfig config_from_json(const nlohmann::json& j, const std::string& where) {
@@ -139,6 +168,9 @@ MoeConfig config_from_json(const nlohmann::json& j, const std::string& where) {
     c.dropout = j.value("dropout", 0.0);
     c.market_classifier = j.value("market_classifier", false);
     c.costs = j.value("costs", std::vector<double>{});
+    c.shared = j.value("shared", std::vector<std::string>{});
+    c.margin = j.value("margin", std::vector<std::string>{});
+    c.market_residual = j.value("market_residual", std::map<std::string, double>{});
     c.router_dim = j.at("router_dim").get<std::int64_t>();
     c.router_hidden = j.at("router_hidden").get<std::int64_t>();
     c.market_dim = j.at("market_dim").get<std::int64_t>();

@@ -50,6 +50,17 @@ struct MoeConfig {
   std::vector<double> costs;                  // seconds per pair of each expert (empty: unknown)
   std::vector<std::string> markets;           // market vocabulary seen in training
   std::map<std::string, std::string> rule;    // rule routing: market -> expert
+  // Shared experts run for every pair, outside routing (DeepSeekMoE's shared experts): the router
+  // picks its k among the other, routed experts. A cheap feature expert is the natural one.
+  std::vector<std::string> shared;
+  // Experts whose vector starts with their own relevance logit (feature experts): when active,
+  // that logit is added to the classifier's output, so the classifier learns a correction to
+  // the expert's ranking (a base margin, as in stacking) and starts from it exactly.
+  std::vector<std::string> margin;
+  // With a margin: per market, the factor on the classifier's correction (0, 1/2 or 1, chosen on
+  // dev by TrainOptions::market_residual; absent markets: 1). Where it is 0 the market keeps the
+  // margin experts' ranking and only the shared and margin experts run.
+  std::map<std::string, double> market_residual;
 
   std::int64_t num_experts() const { return static_cast<std::int64_t>(experts.size()); }
   bool uses_router() const { return routing == Routing::pseudo || routing == Routing::soft || routing == Routing::hard; }
@@ -57,6 +68,9 @@ struct MoeConfig {
   int max_active() const;
   std::int64_t market_index(const std::string& market) const;  // throws for unseen markets
   bool has_costs() const;
+  bool is_shared(std::int64_t e) const;
+  std::vector<std::int64_t> margin_indices() const;
+  std::int64_t num_routed() const;  // experts the router chooses among
   // Unset widths from the experts': d = min(256, widest expert), hidden = d.
   void resolve_widths();
   // Throws relmoe::Error on inconsistent settings (k > N, empty experts, unknown rule expert...).

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace relmoe {
 
@@ -15,13 +16,22 @@ torch::Tensor cost_tensor(const std::vector<double>& costs, const torch::Tensor&
   return torch::tensor(costs, torch::kFloat64).to(like.device(), torch::kFloat32);
 }
 
+// [N] bool: the shared experts (run for every pair, outside routing).
+torch::Tensor shared_mask(const MoeConfig& c, const torch::Device& device) {
+  std::vector<std::int64_t> mask;
+  for (std::int64_t e = 0; e < c.num_experts(); ++e) mask.push_back(c.is_shared(e) ? 1 : 0);
+  return torch::tensor(mask).to(device, torch::kBool);
+}
+
 // Keeps each pair's top-1 expert, then the other active (pair, expert) slots of the batch by
-// descending probability while their summed cost stays within budget * B minus the top-1 costs.
+// descending probability while their summed cost stays within budget * B minus the top-1 and
+// shared experts' costs.
 torch::Tensor within_budget(const MoeConfig& c, const torch::Tensor& probs, const torch::Tensor& active,
-                            const torch::Tensor& top1) {
+                            const torch::Tensor& top1, const torch::Tensor& shared) {
   const auto batch = probs.size(0);
   const auto costs = cost_tensor(c.costs, probs).expand_as(probs);
-  const double allowance = c.budget * static_cast<double>(batch) - (costs * top1.to(torch::kFloat32)).sum().item<double>();
+  const auto always = top1.logical_or(shared.unsqueeze(0)).to(torch::kFloat32);
+  const double allowance = c.budget * static_cast<double>(batch) - (costs * always).sum().item<double>();
   const auto extra = active.logical_and(top1.logical_not()).flatten();
   const auto order = torch::argsort(probs.flatten().masked_fill(extra.logical_not(), -1.0), 0, /*descending=*/true);
   const auto sorted_extra = extra.index_select(0, order);
@@ -31,10 +41,15 @@ torch::Tensor within_budget(const MoeConfig& c, const torch::Tensor& probs, cons
 }
 }  // namespace
 
-Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor& markets,
-            const torch::Tensor& rule_table, bool training, std::int64_t batch) {
+namespace {
+// Gates of the routed experts; shared experts get probability 0 and are added by route().
+Gates route_routed(const MoeConfig& c, const torch::Tensor& router_logits, const torch::Tensor& markets,
+                   const torch::Tensor& rule_table, bool training, std::int64_t batch, const torch::Tensor& shared) {
   const auto n = c.num_experts();
   const auto on = torch::TensorOptions().device(markets.device());
+  const auto logits = router_logits.defined() && !c.shared.empty()
+                          ? router_logits.masked_fill(shared.unsqueeze(0), -std::numeric_limits<float>::infinity())
+                          : router_logits;
   Gates g;
   g.markets = markets;
   switch (c.routing) {
@@ -57,7 +72,7 @@ Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor
       g.active = torch::zeros({batch, n}, on.dtype(torch::kBool)).scatter_(1, top, true);
       const auto top1 = one_hot_bool(logits.argmax(1), n);
       if (c.min_prob > 0) g.active = g.active.logical_and((g.probs >= c.min_prob).logical_or(top1));
-      if (!training && c.budget > 0) g.active = within_budget(c, g.probs, g.active, top1);
+      if (!training && c.budget > 0) g.active = within_budget(c, g.probs, g.active, top1, shared);
       g.weights = g.probs * g.active.to(torch::kFloat32);
       return g;
     }
@@ -73,6 +88,25 @@ Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor
       return g;
   }
   fail("route", "unknown routing");
+}
+}  // namespace
+
+Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor& markets,
+            const torch::Tensor& rule_table, bool training, std::int64_t batch) {
+  const auto shared = shared_mask(c, markets.device());
+  Gates g = route_routed(c, logits, markets, rule_table, training, batch, shared);
+  if (c.shared.empty()) return g;
+  g.active = g.active.logical_or(shared.unsqueeze(0));
+  g.weights = torch::where(shared.unsqueeze(0), torch::ones_like(g.weights), g.weights);
+  return g;
+}
+
+torch::Tensor routed_columns(const MoeConfig& c, const torch::Tensor& x) {
+  if (c.shared.empty()) return x;
+  std::vector<std::int64_t> routed;
+  for (std::int64_t e = 0; e < c.num_experts(); ++e)
+    if (!c.is_shared(e)) routed.push_back(e);
+  return x.index_select(1, torch::tensor(routed).to(x.device()));
 }
 
 torch::Tensor load_balancing_loss(const torch::Tensor& probs, const torch::Tensor& active) {

@@ -26,8 +26,14 @@ struct Gates {
 //   pseudo: top-1 of a frozen router, weight 1
 //   rule:   the market's expert, weight 1
 //   full:   every expert, weight 1
+// Shared experts (MoeConfig::shared) are outside routing: the router's choice is among the
+// others (the shared ones get probability 0) and they are active for every pair with weight 1.
 Gates route(const MoeConfig& config, const torch::Tensor& logits, const torch::Tensor& markets,
             const torch::Tensor& rule_table, bool training, std::int64_t batch);
+
+// The routed experts' columns of an [B, N] tensor (all of them without shared experts), for the
+// routing losses.
+torch::Tensor routed_columns(const MoeConfig& config, const torch::Tensor& x);
 
 // Switch-Transformer load balancing N * sum_i f_i * P_i, f_i = share of the batch's B*k
 // dispatches that went to expert i (no gradient), P_i = mean router probability of expert i.

@@ -36,6 +36,13 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
   } else {
     classifier->push_back(torch::nn::Linear(z, 1));
   }
+  // With a base margin the classifier learns a correction to it, starting from none.
+  if (!config.margin.empty()) {
+    torch::NoGradGuard no_grad;
+    auto out = classifier->ptr(classifier->size() - 1)->as<torch::nn::Linear>();
+    out->weight.zero_();
+    out->bias.zero_();
+  }
   std::vector<std::int64_t> table;
   for (const auto& m : config.markets) {
     auto it = config.rule.find(m);
@@ -44,6 +51,34 @@ MoeModelImpl::MoeModelImpl(MoeConfig c) : config(std::move(c)) {
                         : std::find(config.experts.begin(), config.experts.end(), it->second) - config.experts.begin());
   }
   rule_table = register_buffer("rule_table", torch::tensor(table.empty() ? std::vector<std::int64_t>{0} : table));
+  set_market_residual(config.market_residual);
+}
+
+void MoeModelImpl::set_market_residual(const std::map<std::string, double>& factors) {
+  MoeConfig c = config;
+  c.market_residual = factors;
+  c.validate();
+  config = c;
+  std::vector<float> f;
+  for (const auto& m : config.markets) {
+    auto it = factors.find(m);
+    f.push_back(it == factors.end() ? 1.0F : static_cast<float>(it->second));
+  }
+  if (f.empty()) f.push_back(1.0F);
+  residual_factor = torch::tensor(f).to(rule_table.device());
+}
+
+Gates MoeModelImpl::route_pairs(const RouterBatch& b, const torch::Tensor& logits, bool training) {
+  Gates g = route(config, logits, b.markets, rule_table, training, b.size());
+  if (config.market_residual.empty()) return g;
+  std::vector<std::int64_t> keep;
+  for (std::int64_t e = 0; e < config.num_experts(); ++e) keep.push_back(config.is_shared(e) ? 1 : 0);
+  for (const auto e : config.margin_indices()) keep[static_cast<std::size_t>(e)] = 1;
+  const auto kept = torch::tensor(keep).to(b.markets.device(), torch::kBool).unsqueeze(0);
+  const auto off = (residual_factor.index_select(0, b.markets) == 0).unsqueeze(1);
+  g.active = g.active.logical_and(off.logical_not().logical_or(kept));
+  g.weights = g.weights * g.active.to(g.weights.scalar_type());
+  return g;
 }
 
 void MoeModelImpl::set_budget(double seconds_per_pair) {
@@ -67,7 +102,7 @@ torch::Tensor MoeModelImpl::router_logits(const RouterBatch& b) {
 }
 
 Gates MoeModelImpl::gates(const RouterBatch& b, bool training) {
-  return route(config, router_logits(b), b.markets, rule_table, training, b.size());
+  return route_pairs(b, router_logits(b), training);
 }
 
 torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
@@ -93,16 +128,30 @@ torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const Hidde
   return config.fusion == Fusion::concat ? torch::cat(slots, 1) : sum;
 }
 
+torch::Tensor MoeModelImpl::margin(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
+  auto sum = torch::zeros({batch}, g.weights.options());
+  for (const auto e : config.margin_indices()) {
+    const auto positions = g.active.select(1, e).nonzero().squeeze(1);
+    if (positions.numel() == 0) continue;
+    const auto logit = fetch(static_cast<int>(e), positions).select(1, 0).to(sum.scalar_type());
+    sum = sum.index_add(0, positions, logit);
+  }
+  return sum;
+}
+
 torch::Tensor MoeModelImpl::classify(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
   auto z = fuse(g, batch, fetch);
   if (classifier_market) z = torch::cat({z, classifier_market->forward(g.markets)}, 1);
-  return classifier->forward(z).squeeze(1);
+  auto logits = classifier->forward(z).squeeze(1);
+  if (config.margin.empty()) return logits;
+  if (!config.market_residual.empty()) logits = logits * residual_factor.index_select(0, g.markets);
+  return logits + margin(g, batch, fetch);
 }
 
 MoeOutput MoeModelImpl::forward(const RouterBatch& b, const HiddenFetch& fetch, bool training) {
   MoeOutput out;
   out.router_logits = router_logits(b);
-  out.gates = route(config, out.router_logits, b.markets, rule_table, training, b.size());
+  out.gates = route_pairs(b, out.router_logits, training);
   out.logits = classify(out.gates, b.size(), fetch);
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The MoE fusion model over frozen expert features:
 //   router -> gates -> per active expert: standardise, project to d, scale by gate
-//   -> concat (fixed slot per expert, zeros when inactive) or weighted sum -> classifier.
+//   -> concat (fixed slot per expert, zeros when inactive) or weighted sum -> classifier
+//   (+ the margin experts' own logits, when the model has any).
 // Only the hidden states of active experts are requested, so routing saves expert work.
 #include "moe/config.hpp"
 #include "moe/gating.hpp"
@@ -10,6 +11,8 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
+#include <string>
 
 namespace relmoe {
 
@@ -36,6 +39,8 @@ struct MoeModelImpl : torch::nn::Module {
   torch::Tensor fuse(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
   // Relevance logits [B] from gates computed beforehand (the batch scorer routes a whole
   // chunk first, runs the active experts, then fuses).
+  // Sum of the active margin experts' own logits (MoeConfig::margin), [B].
+  torch::Tensor margin(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
   torch::Tensor classify(const Gates& gates, std::int64_t batch, const HiddenFetch& fetch);
   torch::Tensor router_logits(const RouterBatch& batch);
   Gates gates(const RouterBatch& batch, bool training);
@@ -43,6 +48,9 @@ struct MoeModelImpl : torch::nn::Module {
   // Inference under a mean expert cost per pair (MoeConfig::budget; 0 lifts it). Throws unless
   // the model routes hard and knows its experts' costs.
   void set_budget(double seconds_per_pair);
+
+  // Per-market factors on the classifier's correction (MoeConfig::market_residual).
+  void set_market_residual(const std::map<std::string, double>& factors);
 
   // Standardisation statistics of expert e's hidden states (from training data).
   void set_standardisation(int e, const torch::Tensor& mean, const torch::Tensor& std);
@@ -54,6 +62,11 @@ struct MoeModelImpl : torch::nn::Module {
   torch::nn::Embedding classifier_market{nullptr};  // only with config.market_classifier
   std::vector<torch::Tensor> means, inv_stds;  // buffers, one per expert
   torch::Tensor rule_table;                    // buffer: expert index per market (rule routing)
+  torch::Tensor residual_factor;               // [M] f32 from config.market_residual (not saved)
+
+ private:
+  // route(), then markets whose correction factor is 0 keep only the shared and margin experts.
+  Gates route_pairs(const RouterBatch& batch, const torch::Tensor& router_logits, bool training);
 };
 TORCH_MODULE(MoeModel);
 

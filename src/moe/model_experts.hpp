@@ -16,6 +16,10 @@ namespace relmoe {
 // The model's experts in slot order with the directories `store` recorded for them.
 std::vector<ExpertRecord> model_experts(const FeatureStore& store, const MoeConfig& config);
 
+// A feature expert (not an LLM: the built-in lexical expert, found where its column says or
+// beside the store). Its vector starts with its own relevance logit.
+bool is_feature_expert(const FeatureStore& store, const std::string& expert);
+
 void write_model_experts(const std::filesystem::path& model_dir, const std::vector<ExpertRecord>& experts);
 // Empty when the model directory has no experts.json; errors name the file and field.
 std::vector<ExpertRecord> read_model_experts(const std::filesystem::path& model_dir);

@@ -5,6 +5,7 @@
 #include "eval/auc.hpp"
 #include "moe/adam.hpp"
 #include "moe/dataset.hpp"
+#include "moe/model_experts.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -51,6 +52,9 @@ MoeConfig complete_config(MoeConfig c, const FeatureStore& store, const std::vec
     c.widths.push_back(column.width);
     c.costs.push_back(column.cost);
   }
+  for (const auto& e : c.margin)
+    if (std::find(c.experts.begin(), c.experts.end(), e) != c.experts.end() && !is_feature_expert(store, e))
+      fail("--margin '" + e + "'", "is not a feature expert (only those put their own logit first in their vector)");
   c.resolve_widths();
   std::set<std::string> markets;
   for (const auto& p : train) markets.insert(p.market);
@@ -113,6 +117,35 @@ double dev_auc(MoeModel& model, const FeatureStore& store, const PairSet& dev) {
   return try_roc_auc(predict(model, store, dev).scores, dev.labels).value_or(NAN);
 }
 
+// AUC of `scores` per market of `set`, for markets with both labels.
+std::map<std::string, double> market_aucs(const std::vector<double>& scores, const PairSet& set) {
+  std::map<std::string, std::pair<std::vector<double>, std::vector<float>>> by_market;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    by_market[set.market_names[i]].first.push_back(scores[i]);
+    by_market[set.market_names[i]].second.push_back(set.labels[i]);
+  }
+  std::map<std::string, double> out;
+  for (const auto& [market, sl] : by_market)
+    if (const auto auc = try_roc_auc(sl.first, sl.second)) out[market] = *auc;
+  return out;
+}
+
+// Per market, the correction factor of {1, 1/2, 0} with the best dev AUC (the smaller on ties:
+// fewer experts run); markets whose dev pairs are all of one label keep 1.
+std::map<std::string, double> choose_market_residual(MoeModel& model, const FeatureStore& store, const PairSet& dev) {
+  std::map<std::string, std::pair<double, double>> best;  // market -> (dev AUC, factor)
+  for (const double factor : {1.0, 0.5, 0.0}) {
+    std::map<std::string, double> all;
+    for (const auto& m : model->config.markets) all[m] = factor;
+    model->set_market_residual(all);
+    for (const auto& [market, auc] : market_aucs(predict(model, store, dev).scores, dev))
+      if (!best.count(market) || auc >= best[market].first) best[market] = {auc, factor};
+  }
+  std::map<std::string, double> chosen;
+  for (const auto& [market, b] : best) chosen[market] = b.second;
+  return chosen;
+}
+
 std::string status_line(int epoch, double loss, double auc) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "epoch %d loss %.4f dev_auc %.4f", epoch, loss, auc);
@@ -126,6 +159,7 @@ std::vector<std::int64_t> pseudo_labels(const MoeConfig& config, const FeatureSt
   std::vector<double> best_loss(static_cast<std::size_t>(set.size()), INFINITY);
   std::vector<std::int64_t> best(static_cast<std::size_t>(set.size()), 0);
   for (std::int64_t e = 0; e < config.num_experts(); ++e) {
+    if (config.is_shared(e)) continue;  // runs for every pair; the router chooses among the others
     TrainOptions o = options;
     o.label = "probe:" + config.experts[e];
     auto probe = train_model(probe_config(config, config.experts[e]), store, train, dev, o).model;
@@ -186,6 +220,9 @@ MoeConfig probe_config(const MoeConfig& base, const std::string& expert) {
   c.fusion = Fusion::concat;
   c.classifier = Classifier::linear;
   c.rule.clear();
+  c.shared.clear();
+  c.margin.clear();
+  c.market_residual.clear();
   return c;
 }
 
@@ -209,15 +246,8 @@ std::map<std::string, std::string> best_expert_per_market(const MoeConfig& confi
       set = make_pair_set(store, dev, probe->config, "dev", true);
       scores = predict(probe, store, set).scores;
     }
-    std::map<std::string, std::pair<std::vector<double>, std::vector<float>>> by_market;
-    for (std::size_t i = 0; i < scores.size(); ++i) {
-      by_market[set.market_names[i]].first.push_back(scores[i]);
-      by_market[set.market_names[i]].second.push_back(set.labels[i]);
-    }
-    for (const auto& [market, sl] : by_market) {
-      const double auc = try_roc_auc(sl.first, sl.second).value_or(-1.0);
+    for (const auto& [market, auc] : market_aucs(scores, set))
       if (!best.count(market) || auc > best[market].first) best[market] = {auc, expert};
-    }
   }
   // Markets without dev pairs get the expert that wins most markets.
   std::map<std::string, int> wins;
@@ -306,7 +336,9 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
                       ? torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions))
                       : torch::binary_cross_entropy_with_logits(out.logits, labels_of(train_set, positions),
                                                                 weights_of(train_set, balance, positions));
-      if (config.routing == Routing::hard) loss = loss + options.lambda * load_balancing_loss(out.gates.probs, out.gates.active);
+      if (config.routing == Routing::hard)
+        loss = loss + options.lambda * load_balancing_loss(routed_columns(config, out.gates.probs),
+                                                            routed_columns(config, out.gates.active));
       if (config.routing == Routing::soft) loss = loss + options.entropy * routing_entropy(out.gates.probs);
       if (config.routing == Routing::hard && options.lambda_cost > 0) loss = loss + options.lambda_cost * cost_loss(out.gates.probs, config.costs);
       opt.zero_grad();
@@ -334,6 +366,10 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   if (bar) bar->finish();
   if (!best.empty()) restore(model, best);
   model->eval();
+  if (options.market_residual && !config.margin.empty()) {
+    model->set_market_residual(choose_market_residual(model, store, dev_set));
+    result.dev_auc = dev_auc(model, store, dev_set);
+  }
   if (options.progress) spdlog::info("{}: best dev AUC {:.4f} at epoch {}", options.label, result.dev_auc, result.best_epoch);
   result.model = model;
   return result;

@@ -4,6 +4,8 @@
 // Pseudo-label routing trains per-expert probes, labels each training pair with the expert of
 // lowest probe loss, fits the router to those labels, freezes it and then trains the fusion.
 // Rule routing without a given table picks the best single expert per market on dev.
+// With a margin expert and TrainOptions::market_residual, each market's correction factor is
+// then chosen on dev (MoeConfig::market_residual).
 #include "io/feature_store.hpp"
 #include "io/pair.hpp"
 #include "moe/model.hpp"
@@ -22,6 +24,9 @@ struct TrainOptions {
   // Weigh each training pair by 1 / (its market's share of pairs), so every market counts alike
   // in the loss (large markets otherwise decide what the fusion learns).
   bool balance_markets = false;
+  // With a margin expert (MoeConfig::margin): after training, choose per market the factor on
+  // the classifier's correction, 0, 1/2 or 1, by the market's dev AUC (ties: the smaller).
+  bool market_residual = false;
   double entropy = 0.01;   // entropy-minimisation weight (soft routing)
   int epochs = 10;
   int patience = 2;        // epochs without dev AUC improvement before stopping

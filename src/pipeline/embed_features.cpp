@@ -103,7 +103,9 @@ void embed_lexical(const ExpertRecord& spec, const std::vector<Pair>& pairs, con
   if (options.lexical_train.empty())
     fail("--expert " + spec.name + "=" + kBuiltinLexical, "needs the labelled pairs it is fitted on (--train)");
   const auto dir = std::filesystem::absolute(store / (spec.name + ".lexical")).lexically_normal();
-  const ExpertColumn column{{spec.name, dir, 1 + kLexicalStats + options.lexical.sketch}, options.store_dtype, true, 0};
+  // Always f32: its first value is the expert's logit, which a margin fusion adds to its output
+  // and which must rank exactly as the score column does (f16 would round ties into it).
+  const ExpertColumn column{{spec.name, dir, 1 + kLexicalStats + options.lexical.sketch}, torch::kFloat32, true, 0};
   FeatureStoreWriter writer(store, ids, {column});
   const auto row = writer.next_row(spec.name);
   if (row == writer.rows()) return;

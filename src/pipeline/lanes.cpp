@@ -48,13 +48,13 @@ class DecoderLane final : public ExpertLane {
 
 class LexicalLane final : public ExpertLane {
  public:
-  LexicalLane(const std::filesystem::path& dir, const LaneOptions& options)
-      : expert_(LexicalExpert::load(dir)), dtype_(options.feature_dtype) {}
+  // Not rounded to LaneOptions::feature_dtype: the store keeps the lexical column in f32
+  // (its logit is a margin fusion's output offset).
+  explicit LexicalLane(const std::filesystem::path& dir) : expert_(LexicalExpert::load(dir)) {}
 
   torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) override {
     const auto start = Clock::now();
     auto out = expert_.run(pairs).last_hidden;
-    if (dtype_ != torch::kFloat32) out = out.to(dtype_).to(torch::kFloat32);
     const auto n = static_cast<std::int64_t>(pairs.size());
     stats.pairs += n;
     stats.computed += n;
@@ -66,7 +66,6 @@ class LexicalLane final : public ExpertLane {
 
  private:
   LexicalExpert expert_;
-  torch::ScalarType dtype_;
 };
 
 DecoderLane::DecoderLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options)
@@ -140,7 +139,7 @@ torch::Tensor DecoderLane::run(const std::vector<const Pair*>& pairs, LaneStats&
 
 std::unique_ptr<ExpertLane> make_lane(const std::string& name, const std::filesystem::path& dir,
                                       const LaneOptions& options) {
-  if (LexicalExpert::is_lexical_directory(dir)) return std::make_unique<LexicalLane>(dir, options);
+  if (LexicalExpert::is_lexical_directory(dir)) return std::make_unique<LexicalLane>(dir);
   return std::make_unique<DecoderLane>(name, dir, options);
 }
 
