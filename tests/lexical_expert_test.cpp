@@ -28,6 +28,22 @@ std::vector<relmoe::Pair> synthetic_train() {
   return relmoe::synth::generate(o).train;
 }
 
+// A fresh `dir` with a synthetic data set of three markets (train/dev/test.tsv) and all.tsv.
+relmoe::synth::Dataset write_synthetic(const std::filesystem::path& dir, std::uint64_t seed) {
+  std::filesystem::remove_all(dir);
+  relmoe::synth::Options o;
+  o.markets = 3;
+  o.pairs = 1500;
+  o.seed = seed;
+  auto data = relmoe::synth::generate(o);
+  relmoe::synth::write_dataset(data, dir);
+  auto all = data.train;
+  all.insert(all.end(), data.dev.begin(), data.dev.end());
+  all.insert(all.end(), data.test.begin(), data.test.end());
+  relmoe::write_pairs(dir / "all.tsv", all);
+  return data;
+}
+
 relmoe::LexicalConfig small_config() {
   relmoe::LexicalConfig c;
   c.hash_bits = 14;
@@ -88,17 +104,7 @@ TEST(LexicalExpert, ScoresTheRealMarketsLikeACharacterNgramModel) {
 // column, and `relmoe score` runs the saved expert to the same scores the trained model gives.
 TEST(LexicalExpert, EmbedTrainScoreThroughTheBinary) {
   const auto dir = relmoe::test::scratch_dir() / "lexical_cli";
-  std::filesystem::remove_all(dir);
-  relmoe::synth::Options o;
-  o.markets = 3;
-  o.pairs = 1500;
-  o.seed = 7;
-  auto data = relmoe::synth::generate(o);
-  relmoe::synth::write_dataset(data, dir);
-  auto all = data.train;
-  all.insert(all.end(), data.dev.begin(), data.dev.end());
-  all.insert(all.end(), data.test.begin(), data.test.end());
-  relmoe::write_pairs(dir / "all.tsv", all);
+  const auto data = write_synthetic(dir, 7);
   const std::string bin = relmoe::test::binary().string(), d = dir.string();
   auto missing = relmoe::test::run_command(bin + " embed --expert lex=builtin:lexical --data " + d + "/all.tsv --out " +
                                            d + "/store");
@@ -137,17 +143,7 @@ TEST(LexicalExpert, EmbedTrainScoreThroughTheBinary) {
 // batch scorer runs only the lexical expert and scores exactly its logit.
 TEST(LexicalExpert, SharedMarginExpertThroughTheBinary) {
   const auto dir = relmoe::test::scratch_dir() / "lexical_margin_cli";
-  std::filesystem::remove_all(dir);
-  relmoe::synth::Options o;
-  o.markets = 3;
-  o.pairs = 1500;
-  o.seed = 11;
-  auto data = relmoe::synth::generate(o);
-  relmoe::synth::write_dataset(data, dir);
-  auto all = data.train;
-  all.insert(all.end(), data.dev.begin(), data.dev.end());
-  all.insert(all.end(), data.test.begin(), data.test.end());
-  relmoe::write_pairs(dir / "all.tsv", all);
+  const auto data = write_synthetic(dir, 11);
   for (int e = 0; e < 2; ++e) {
     relmoe::RandomExpertOptions r;
     r.arch = e == 0 ? "qwen2" : "llama";
