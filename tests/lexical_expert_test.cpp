@@ -160,6 +160,9 @@ TEST(LexicalExpert, SharedMarginExpertThroughTheBinary) {
   auto not_feature = relmoe::test::run_command(bin + train + "--margin r0 --out " + d + "/bad");
   EXPECT_NE(not_feature.status, 0);
   EXPECT_NE(not_feature.output.find("--margin 'r0'"), std::string::npos) << not_feature.output;
+  auto no_margin = relmoe::test::run_command(bin + train + "--market-residual --out " + d + "/bad");
+  EXPECT_NE(no_margin.status, 0);
+  EXPECT_NE(no_margin.output.find("--market-residual"), std::string::npos) << no_margin.output;
   auto trained = relmoe::test::run_command(bin + train + "--shared lex --margin lex --market-residual --out " + d +
                                            "/model");
   ASSERT_EQ(trained.status, 0) << trained.output;

@@ -298,6 +298,9 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   if (options.lambda_cost > 0 && config.routing == Routing::hard && !config.has_costs())
     fail("--lambda-cost", "needs every expert's measured cost per pair; the feature store has none for some expert "
                           "(rerun `relmoe embed` on it to measure them)");
+  if (options.market_residual && config.margin.empty())
+    fail("--market-residual", "chooses how much of the correction to a margin expert each market keeps; "
+                              "name one with --margin");
   if (config.routing == Routing::rule && config.rule.empty())
     config.rule = best_expert_per_market(config, store, train, dev, options);
   config.validate();
@@ -366,7 +369,7 @@ TrainResult train_model(MoeConfig config, const FeatureStore& store, const std::
   if (bar) bar->finish();
   if (!best.empty()) restore(model, best);
   model->eval();
-  if (options.market_residual && !config.margin.empty()) {
+  if (options.market_residual) {
     model->set_market_residual(choose_market_residual(model, store, dev_set));
     result.dev_auc = dev_auc(model, store, dev_set);
   }
