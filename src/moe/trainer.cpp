@@ -152,6 +152,14 @@ std::string status_line(int epoch, double loss, double auc) {
   return buf;
 }
 
+// Training options of an expert's probe (probe_config): no margin, so no per-market factor.
+TrainOptions probe_options(const TrainOptions& options, const std::string& expert) {
+  TrainOptions o = options;
+  o.label = "probe:" + expert;
+  o.market_residual = false;
+  return o;
+}
+
 // Pseudo-label routing, stage 1: the expert whose probe has the lowest loss on each pair.
 std::vector<std::int64_t> pseudo_labels(const MoeConfig& config, const FeatureStore& store,
                                         const std::vector<Pair>& train, const std::vector<Pair>& dev,
@@ -160,9 +168,9 @@ std::vector<std::int64_t> pseudo_labels(const MoeConfig& config, const FeatureSt
   std::vector<std::int64_t> best(static_cast<std::size_t>(set.size()), 0);
   for (std::int64_t e = 0; e < config.num_experts(); ++e) {
     if (config.is_shared(e)) continue;  // runs for every pair; the router chooses among the others
-    TrainOptions o = options;
-    o.label = "probe:" + config.experts[e];
-    auto probe = train_model(probe_config(config, config.experts[e]), store, train, dev, o).model;
+    auto probe = train_model(probe_config(config, config.experts[e]), store, train, dev,
+                             probe_options(options, config.experts[e]))
+                     .model;
     const auto scores = predict(probe, store, make_pair_set(store, train, probe->config, "train", true)).scores;
     for (std::size_t i = 0; i < scores.size(); ++i) {
       const double y = set.labels[i], s = scores[i];
@@ -240,9 +248,7 @@ std::map<std::string, std::string> best_expert_per_market(const MoeConfig& confi
       const auto s = store.scores(column, torch::tensor(set.rows)).to(torch::kFloat64).contiguous();
       scores.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
     } else {
-      TrainOptions o = options;
-      o.label = "probe:" + expert;
-      auto probe = train_model(probe_config(full, expert), store, train, dev, o).model;
+      auto probe = train_model(probe_config(full, expert), store, train, dev, probe_options(options, expert)).model;
       set = make_pair_set(store, dev, probe->config, "dev", true);
       scores = predict(probe, store, set).scores;
     }
