@@ -25,7 +25,7 @@
 #include "runtime/compute.hpp"
 #include "text/prompt_template.hpp"
 #include "text/tokenizer.hpp"
-#include "test_paths.hpp"  // RELMOE_SHARED_DIR
+#include "test_paths.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,7 +42,7 @@ namespace fs = std::filesystem;
 
 fs::path shared_dev() {
   const char* env = std::getenv("RELMOE_SHARED");
-  return fs::path(env ? env : RELMOE_SHARED_DIR) / "data/relevance/dev.tsv";
+  return fs::path(env ? env : relmoe::test_paths::shared_dir()) / "data/relevance/dev.tsv";
 }
 
 std::vector<relmoe::Pair> input_pairs(int n) {

@@ -10,7 +10,7 @@
 
 namespace {
 
-const std::filesystem::path kDir = std::filesystem::path(RELMOE_SOURCE_DIR) / "tests/data/auc";
+const std::filesystem::path kDir = std::filesystem::path(relmoe::test_paths::source_dir()) / "tests/data/auc";
 
 void read_case(const std::string& name, std::vector<double>& scores, std::vector<float>& labels) {
   std::ifstream in(kDir / (name + ".tsv"));

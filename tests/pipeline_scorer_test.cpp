@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <map>
 
 namespace {
@@ -86,11 +87,20 @@ TEST(Scorer, HardTop2MatchesPairByPairReferenceInInputOrder) {
   o.chunk = 50;  // several chunks, the last one short
   o.batching.token_budget = 600;
   const auto s = score(moe, pairs_file(moe, pairs), "ref.tsv", o);
+  auto exact = o;
+  exact.batch_invariant = true;
+  exact.threads = 2;  // lanes of one thread each, the reference on this thread's count
+  const auto e = score(moe, pairs_file(moe, pairs), "ref_exact.tsv", exact);
   const auto want = reference_scores(moe, pairs);
+  const double bound = relmoe::test::batching_bound(moe);
+  std::cout << "[ measured ] batching bound " << bound << "\n";
   ASSERT_EQ(s.rows.size(), pairs.size());
+  ASSERT_EQ(e.rows.size(), pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     EXPECT_EQ(s.rows[i].first, pairs[i].id);
-    EXPECT_NEAR(std::stof(s.rows[i].second), want[i], 1e-4) << pairs[i].id;
+    EXPECT_NEAR(std::stof(s.rows[i].second), want[i], bound) << pairs[i].id;
+    // Pair by pair, the scorer runs exactly the reference's computation: bit for bit.
+    EXPECT_EQ(std::stof(e.rows[i].second), want[i]) << pairs[i].id;
   }
   // Top-2 of 3: each pair ran exactly two experts (before duplicate prompts were folded).
   std::int64_t routed = 0;
@@ -113,10 +123,30 @@ TEST(Scorer, SerialParallelAndArrivalOrderBatchesAgree) {
   const auto a = score(moe, input, "parallel.tsv", parallel);
   const auto b = score(moe, input, "serial.tsv", serial);
   const auto c = score(moe, input, "arrival.tsv", arrival);
-  expect_close(a.rows, b.rows, 1e-5);
-  expect_close(a.rows, c.rows, 1e-5);
+  const double bound = relmoe::test::batching_bound(moe);
+  expect_close(a.rows, b.rows, bound);
+  expect_close(a.rows, c.rows, bound);
   EXPECT_LT(a.stats.padding().padded, c.stats.padding().padded);
   EXPECT_EQ(a.stats.padding().real, c.stats.padding().real);
+}
+
+TEST(Scorer, BatchInvariantScoresAreBitIdenticalAcrossChunksBudgetsThreadsAndModes) {
+  const auto moe = relmoe::test::make_tiny_moe("invariant", relmoe::Routing::hard, 2);
+  const auto input = pairs_file(moe, relmoe::test::tiny_pairs(90));
+  relmoe::ScoreOptions base;
+  base.batch_invariant = true;
+  base.chunk = 40;
+  base.threads = 2;
+  auto serial = base;
+  serial.mode = relmoe::LaneMode::serial;
+  serial.threads = 1;
+  auto other = base;
+  other.chunk = 13;
+  other.batching.token_budget = 64;
+  other.batching.sort_by_length = false;
+  const auto a = score(moe, input, "inv_a.tsv", base);
+  EXPECT_EQ(a.rows, score(moe, input, "inv_serial.tsv", serial).rows);
+  EXPECT_EQ(a.rows, score(moe, input, "inv_other.tsv", other).rows);
 }
 
 TEST(Scorer, MatchesEvalOnTheFeatureStore) {
@@ -135,7 +165,8 @@ TEST(Scorer, MatchesEvalOnTheFeatureStore) {
   const auto set = relmoe::make_pair_set(store, pairs, model->config, "pairs", false);
   const auto pred = relmoe::predict(model, store, set);
   ASSERT_EQ(pred.scores.size(), s.rows.size());
-  for (std::size_t i = 0; i < pairs.size(); ++i) EXPECT_NEAR(std::stod(s.rows[i].second), pred.scores[i], 1e-4) << i;
+  const double bound = relmoe::test::batching_bound(moe);
+  for (std::size_t i = 0; i < pairs.size(); ++i) EXPECT_NEAR(std::stod(s.rows[i].second), pred.scores[i], bound) << i;
   // embed records each expert's directory; train copies it into the model (experts.json).
   EXPECT_EQ(store.experts()[0].dir, fs::absolute(moe.experts[0].dir).lexically_normal().string());
   const auto listed = relmoe::model_experts(store, model->config);

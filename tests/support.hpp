@@ -17,10 +17,10 @@ namespace relmoe::test {
 // ../shared beside the checkout, or $RELMOE_SHARED.
 inline std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("RELMOE_SHARED")) return env;
-  return RELMOE_SHARED_DIR;
+  return test_paths::shared_dir();
 }
 
-inline std::filesystem::path binary() { return RELMOE_BINARY; }
+inline std::filesystem::path binary() { return test_paths::binary(); }
 
 struct CommandResult {
   int status;          // exit status; -1 when killed by a signal

@@ -19,7 +19,7 @@ struct ScoreArgs {
   std::int64_t token_budget = 4096, max_batch = 256, chunk = 2048;
   int threads = 0, in_flight = 2;
   bool resume = false, restart = false, skip_bad = false, with_experts = false, no_bucketing = false, quiet = false;
-  bool allow_unused = false;
+  bool allow_unused = false, batch_invariant = false;
   std::optional<double> budget;
 };
 
@@ -64,6 +64,7 @@ int run(const ScoreArgs& a) {
   o.skip_bad = a.skip_bad;
   o.with_experts = a.with_experts;
   o.budget = a.budget;
+  o.batch_invariant = a.batch_invariant;
   o.progress = !a.quiet;
   if (o.shard.count > 1)
     std::cerr << "score: shard " << o.shard.index << " of " << o.shard.count << " -> " << job.output.string() << "\n";
@@ -97,6 +98,9 @@ const Register command{{"score", "Score a pairs file with a trained MoE: bulk ro
                    "hard routing: mean expert seconds per pair each chunk may spend (0: none; default: the model's)");
     app.add_option("--token-budget", a->token_budget, "padded tokens per micro-batch")->capture_default_str();
     app.add_option("--max-batch", a->max_batch, "sequences per micro-batch at most")->capture_default_str();
+    app.add_flag("--batch-invariant", a->batch_invariant,
+                 "score every pair on its own: bit-identical scores whatever the shard, chunk, resume point, "
+                 "token budget or thread count (slower; docs/PIPELINE.md)");
     app.add_flag("--no-bucketing", a->no_bucketing, "batch in arrival order instead of by length (for comparison)");
     app.add_option("--chunk", a->chunk, "pairs per committed chunk")->capture_default_str();
     app.add_option("--in-flight", a->in_flight, "chunks in the pipeline at once (parallel mode)")->capture_default_str();

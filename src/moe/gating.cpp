@@ -91,6 +91,20 @@ Gates route_routed(const MoeConfig& c, const torch::Tensor& router_logits, const
 }
 }  // namespace
 
+Gates rows_of(const Gates& g, std::int64_t start, std::int64_t n) {
+  auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, start, n) : t; };
+  return {rows(g.weights), rows(g.active), rows(g.probs), rows(g.markets)};
+}
+
+Gates concat_rows(const std::vector<Gates>& parts) {
+  auto cat = [&](torch::Tensor Gates::*field) {
+    std::vector<torch::Tensor> ts;
+    for (const auto& p : parts) ts.push_back(p.*field);
+    return ts.empty() || !ts.front().defined() ? torch::Tensor() : torch::cat(ts, 0);
+  };
+  return {cat(&Gates::weights), cat(&Gates::active), cat(&Gates::probs), cat(&Gates::markets)};
+}
+
 Gates route(const MoeConfig& c, const torch::Tensor& logits, const torch::Tensor& markets,
             const torch::Tensor& rule_table, bool training, std::int64_t batch) {
   const auto shared = shared_mask(c, markets.device());

@@ -14,6 +14,11 @@ struct Gates {
   torch::Tensor markets;  // [B] the pairs' market indices (for a market-aware classifier)
 };
 
+// Rows [start, start + n) of every field, and the rows of several gates one after another
+// (pair-at-a-time evaluation, MoeModelImpl::gates_each).
+Gates rows_of(const Gates& g, std::int64_t start, std::int64_t n);
+Gates concat_rows(const std::vector<Gates>& parts);
+
 // `logits`: router output [B, N] (ignored for rule/full); `markets`: [B] market indices;
 // `rule_table`: [M] expert index per market (rule routing). `training` selects soft routing's
 // dense training behaviour versus thresholded inference.

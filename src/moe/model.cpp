@@ -105,6 +105,27 @@ Gates MoeModelImpl::gates(const RouterBatch& b, bool training) {
   return route_pairs(b, router_logits(b), training);
 }
 
+Gates MoeModelImpl::gates_each(const std::vector<RouterBatch>& rows) {
+  if (config.routing == Routing::hard && config.budget > 0)
+    fail("--batch-invariant", "the model routes under a budget (a mean cost over each chunk's pairs), so a "
+                              "pair's experts depend on its chunk; pass --budget 0 to lift it");
+  std::vector<Gates> parts;
+  for (const auto& row : rows) {
+    if (row.size() != 1) fail("gates_each", "every batch must hold one pair");
+    parts.push_back(gates(row, false));
+  }
+  return concat_rows(parts);
+}
+
+torch::Tensor MoeModelImpl::classify_each(const Gates& g, const HiddenFetch& fetch) {
+  std::vector<torch::Tensor> logits;
+  for (std::int64_t i = 0; i < g.active.size(0); ++i) {
+    const HiddenFetch row_fetch = [&](int e, const torch::Tensor& positions) { return fetch(e, positions + i); };
+    logits.push_back(classify(rows_of(g, i, 1), 1, row_fetch));
+  }
+  return logits.empty() ? torch::empty({0}) : torch::cat(logits, 0);
+}
+
 torch::Tensor MoeModelImpl::fuse(const Gates& g, std::int64_t batch, const HiddenFetch& fetch) {
   const auto n = config.num_experts();
   std::vector<torch::Tensor> slots;

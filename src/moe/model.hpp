@@ -45,6 +45,14 @@ struct MoeModelImpl : torch::nn::Module {
   torch::Tensor router_logits(const RouterBatch& batch);
   Gates gates(const RouterBatch& batch, bool training);
 
+  // Pair at a time (`relmoe score --batch-invariant`): BLAS kernels round differently for other
+  // batch shapes, so each pair's gates and logit come from a batch of its own and never depend
+  // on the pairs that share its chunk or shard. `rows` holds one single-pair batch per pair;
+  // `fetch` serves positions of the whole batch. Refused under a budget, which routes a batch
+  // as a whole.
+  Gates gates_each(const std::vector<RouterBatch>& rows);
+  torch::Tensor classify_each(const Gates& gates, const HiddenFetch& fetch);
+
   // Inference under a mean expert cost per pair (MoeConfig::budget; 0 lifts it). Throws unless
   // the model routes hard and knows its experts' costs.
   void set_budget(double seconds_per_pair);

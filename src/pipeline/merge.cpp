@@ -19,6 +19,17 @@ using nlohmann::json;
 
 namespace {
 
+// What makes shards parts of one job: the run description less the shard, and for
+// batch-invariant runs less the batching settings, which cannot change their scores.
+json scoring_job(json run) {
+  run.erase("shard");
+  auto& settings = run.at("settings");
+  if (settings.value("batch_invariant", false))
+    for (const char* batching : {"chunk", "token_budget", "max_batch", "sort_by_length"}) settings.erase(batching);
+  return run;
+}
+
+
 // A shard's output or rejects file read line by line, one row ahead.
 class RowFile {
  public:
@@ -93,10 +104,7 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
   const int count = run0.at("shard").at(1).get<int>();
   std::vector<ShardFiles*> by_index(static_cast<std::size_t>(count), nullptr);
   for (auto& s : shards) {
-    json a = s.manifest.run, b = run0;
-    a.erase("shard");
-    b.erase("shard");
-    if (a != b) fail(s.output.string(), "comes from another scoring job than " + shards[0].output.string());
+    if (scoring_job(s.manifest.run) != scoring_job(run0)) fail(s.output.string(), "comes from another scoring job than " + shards[0].output.string());
     const int index = s.manifest.run.at("shard").at(0).get<int>();
     if (s.manifest.run.at("shard").at(1).get<int>() != count || index < 0 || index >= count)
       fail(s.output.string(), "shard numbering differs from " + shards[0].output.string());

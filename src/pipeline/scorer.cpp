@@ -39,6 +39,7 @@ struct Work {
   Gates gates;
   std::vector<std::vector<const Pair*>> queue;  // per expert: its pairs, in chunk order
   std::vector<torch::Tensor> hidden;            // per expert: [queue size, width]
+  std::vector<std::vector<std::int64_t>> row;   // per expert: routed pair b's row in hidden (-1: not routed)
   std::vector<LaneStats> lane_stats;            // per expert: what its lane did for this chunk
   std::vector<std::future<void>> pending;
   double read_s = 0, route_s = 0;
@@ -64,6 +65,7 @@ json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vect
             {"token_budget", o.batching.token_budget},
             {"max_batch", o.batching.max_batch},
             {"sort_by_length", o.batching.sort_by_length},
+            {"batch_invariant", o.batch_invariant},
             {"feature_dtype", dtype_name(o.feature_dtype)},
             {"run_dtype", dtype_name(o.run_dtype)},
             {"with_experts", o.with_experts},
@@ -72,6 +74,24 @@ json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vect
             {"columns", columns},
             {"format", job.format == PairFormat::Auto ? "auto" : job.format == PairFormat::Tsv ? "tsv"
                        : job.format == PairFormat::Csv ? "csv" : "jsonl"}}}};
+}
+
+RouterBatch whole_batch(const FeatureBags& bags, const std::vector<std::int64_t>& markets) {
+  std::vector<std::int64_t> all(markets.size());
+  std::iota(all.begin(), all.end(), 0);
+  RouterBatch batch;
+  std::tie(batch.ids, batch.offsets) = bags.gather(all);
+  batch.markets = torch::tensor(markets, torch::kLong);
+  return batch;
+}
+
+std::vector<RouterBatch> single_pair_batches(const FeatureBags& bags, const std::vector<std::int64_t>& markets) {
+  std::vector<RouterBatch> rows(markets.size());
+  for (std::size_t i = 0; i < markets.size(); ++i) {
+    std::tie(rows[i].ids, rows[i].offsets) = bags.gather({static_cast<std::int64_t>(i)});
+    rows[i].markets = torch::tensor({markets[i]}, torch::kLong);
+  }
+  return rows;
 }
 
 // Runs `job` on `worker`, or right here when there is none (serial mode).
@@ -93,6 +113,12 @@ class Scorer {
     lo.expert.dtype = o_.run_dtype;
     lo.expert.allow_unused_tensors = o_.allow_unused_tensors;
     lo.batching = o_.batching;
+    if (o_.batch_invariant) {
+      // Each prompt alone at its own length; prompts cut as `embed` cuts them, whatever
+      // --token-budget says (the budget also caps the prompt length, models/prompt_encoding).
+      lo.batching.max_batch = 1;
+      lo.batching.token_budget = BatchPlanOptions{}.token_budget;
+    }
     lo.feature_dtype = o_.feature_dtype;
     lo.cache_dir = o_.cache;
     for (std::size_t e = 0; e < experts_.size(); ++e) {
@@ -225,17 +251,17 @@ class Scorer {
     w.hidden.assign(lanes_.size(), {});
     w.lane_stats.assign(lanes_.size(), {});
     if (!w.kept.empty()) {
-      std::vector<std::int64_t> all(w.kept.size());
-      std::iota(all.begin(), all.end(), 0);
-      RouterBatch batch;
-      std::tie(batch.ids, batch.offsets) = bags.gather(all);
-      batch.markets = torch::tensor(markets, torch::kLong);
-      w.gates = model_->gates(batch, false);
+      w.gates = o_.batch_invariant ? model_->gates_each(single_pair_batches(bags, markets))
+                                   : model_->gates(whole_batch(bags, markets), false);
       const auto active = w.gates.active.to(torch::kCPU).contiguous();
       const auto a = active.accessor<bool, 2>();
+      w.row.assign(lanes_.size(), std::vector<std::int64_t>(w.kept.size(), -1));
       for (std::int64_t b = 0; b < a.size(0); ++b)
         for (std::int64_t e = 0; e < a.size(1); ++e)
-          if (a[b][e]) w.queue[e].push_back(&w.chunk.pairs[w.kept[b]]);
+          if (a[b][e]) {
+            w.row[e][b] = static_cast<std::int64_t>(w.queue[e].size());
+            w.queue[e].push_back(&w.chunk.pairs[w.kept[b]]);
+          }
     }
     w.route_s = since(t);
   }
@@ -256,10 +282,19 @@ class Scorer {
       torch::InferenceMode guard;
       const auto b = static_cast<std::int64_t>(w.kept.size());
       const HiddenFetch fetch = [&w](int e, const torch::Tensor& positions) {
-        if (positions.size(0) != w.hidden[e].size(0)) fail("relmoe score", "fusion asked for other pairs than routed");
-        return w.hidden[e];
+        if (positions.size(0) == w.hidden[e].size(0)) return w.hidden[e];  // all the routed pairs, in order
+        const auto wanted = positions.to(torch::kCPU, torch::kLong).contiguous();
+        std::vector<std::int64_t> rows;
+        for (std::int64_t j = 0; j < wanted.size(0); ++j) {
+          const auto r = w.row[e][static_cast<std::size_t>(wanted.data_ptr<std::int64_t>()[j])];
+          if (r < 0) fail("relmoe score", "fusion asked for a pair that was not routed to the expert");
+          rows.push_back(r);
+        }
+        return w.hidden[e].index_select(0, torch::tensor(rows, torch::kLong));
       };
-      const auto logits = model_->classify(w.gates, b, fetch).to(torch::kCPU, torch::kFloat32).contiguous();
+      const auto logits = (o_.batch_invariant ? model_->classify_each(w.gates, fetch) : model_->classify(w.gates, b, fetch))
+                              .to(torch::kCPU, torch::kFloat32)
+                              .contiguous();
       scores.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + b);
       for (std::int64_t i = 0; i < b; ++i)
         if (!std::isfinite(scores[i]))

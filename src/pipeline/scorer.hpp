@@ -49,6 +49,10 @@ struct ScoreOptions {
   bool allow_unused_tensors = false;  // load expert checkpoints holding tensors their config does not use
   bool with_experts = false;  // add the selected experts as a third column
   std::optional<double> budget;  // overrides the model's mean expert cost budget (hard routing)
+  // Every pair scored on its own (one sequence per expert batch, router and fusion per pair),
+  // so its score is bit-identical whatever shard, chunk, batch, resume point, token budget or
+  // thread count it lands in (docs/PIPELINE.md, "Scores across shards and resumes").
+  bool batch_invariant = false;
   bool progress = true;
   Shard shard;
 };
