@@ -5,12 +5,13 @@
 //      lengths (byte tokenizer of the random experts, and the Qwen2.5 tokenizer when present);
 //   2. pairs/s of hard top-2 vs full fusion (same input, same experts);
 //   3. pairs/s with length bucketing vs arrival-order batches of the same size;
-//   4. parallel expert lanes vs serial, at the given thread count.
+//   4. parallel expert lanes vs serial, at the given thread count;
+//   5. --batch-invariant (every pair on its own, bit-identical across batchings) vs batched.
 //
 // Each figure is the best of --repeat runs (the fastest is the least disturbed on a shared
 // machine); the summaries show per-expert load and busy time, and per-stage time.
 //
-//   bench_pipeline [--pairs 600] [--threads 2] [--hidden 128] [--layers 2] [--only 1234] [--repeat 3]
+//   bench_pipeline [--pairs 600] [--threads 2] [--hidden 128] [--layers 2] [--only 12345] [--repeat 3]
 #include "bench_support.hpp"
 #include "io/pair_reader.hpp"
 #include "io/pair_writer.hpp"
@@ -162,7 +163,7 @@ void print(const std::string& label, const relmoe::ScoreStats& s) {
 int main(int argc, char** argv) {
   const int n = arg(argc, argv, "--pairs", 600), threads = arg(argc, argv, "--threads", 2);
   const int hidden = arg(argc, argv, "--hidden", 128), layers = arg(argc, argv, "--layers", 2);
-  const std::string only = std::to_string(arg(argc, argv, "--only", 1234));
+  const std::string only = std::to_string(arg(argc, argv, "--only", 12345));
   g_repeat = arg(argc, argv, "--repeat", 3);
   relmoe::set_threads(threads);
   const auto pairs = input_pairs(n);
@@ -247,6 +248,16 @@ int main(int argc, char** argv) {
     print("serial (" + std::to_string(s.lane_threads) + " threads per expert)", s);
     std::printf("  ratio parallel/serial %.2f\n", p.pairs_per_s() / s.pairs_per_s());
     std::cout << p.summary() << s.summary();
+  }
+  if (only.find('5') != std::string::npos) {
+    std::printf("\n5. batch-invariant (every pair on its own) vs batched (hard top-2, parallel lanes)\n");
+    const auto hard = make_model(b, relmoe::Routing::hard, "hard5", hidden);
+    auto exact = base;
+    exact.batch_invariant = true;
+    const auto r = measure(b, {{hard, base}, {hard, exact}});
+    print("batched (default)", r[0]);
+    print("--batch-invariant", r[1]);
+    std::printf("  cost of invariance: %.1f%% fewer pairs/s\n", 100.0 * (1 - r[1].pairs_per_s() / r[0].pairs_per_s()));
   }
   fs::remove_all(b.root);
   return 0;

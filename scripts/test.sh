@@ -9,8 +9,17 @@ if git grep -nE '^(<<<<<<<|>>>>>>>) ' -- . 2>/dev/null; then
   echo "scripts/test.sh: merge conflict markers in the tracked files above" >&2
   exit 1
 fi
-bash scripts/setup.sh
-bash scripts/build.sh
-(cd build && ctest --output-on-failure -j"$(nproc)")
-bash scripts/sanitize.sh
-bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
+# Each stage prints its wall time, and the total at the end.
+started=$SECONDS
+stage() {
+  local name=$1 t=$SECONDS
+  shift
+  "$@"
+  echo "test.sh: stage '$name' took $((SECONDS - t)) s (total $((SECONDS - started)) s)"
+}
+stage setup bash scripts/setup.sh
+stage build bash scripts/build.sh
+stage ctest bash -c 'cd build && ctest --output-on-failure -j"$(nproc)"'
+stage sanitize bash scripts/sanitize.sh
+stage fuzz bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
+command -v ccache > /dev/null && ccache --show-stats | grep -iE "hits|misses" | head -3 || true
