@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iostream>
 
 namespace {
 
@@ -97,8 +98,19 @@ TEST_P(Parity, BatchCompositionDoesNotChangeResults) {
   auto rev = hidden(model, reversed);
   auto part = hidden(model, {ids.begin(), ids.begin() + 3}, relmoe::Padding::Left);
   const auto n = static_cast<long>(ids.size());
-  EXPECT_LT((rev.flip(0) - full).abs().max().item<float>(), 1e-5);
-  EXPECT_LT((part - full.slice(0, 0, 3)).abs().max().item<float>(), 1e-5);
+  // Batches of other shapes sum in other orders, so f32 results differ by their rounding errors.
+  // Each batching's error is of the size of the batch's own error against the float64 NumPy
+  // forward; two of them differ by at most the sum, with 2x headroom for another draw of the
+  // rounding: 4x the largest error measured here, on this machine's kernels.
+  float rounding = 0;
+  for (long i = 0; i < n; ++i)
+    rounding = std::max(rounding, max_abs_diff(full[i], refs[static_cast<std::size_t>(i)].numpy_last_hidden));
+  const float bound = 4 * rounding;
+  EXPECT_LT(rounding, c.tol_numpy);  // the reference parity itself
+  EXPECT_LE((rev.flip(0) - full).abs().max().item<float>(), bound);
+  EXPECT_LE((part - full.slice(0, 0, 3)).abs().max().item<float>(), bound);
+  std::cout << "[ measured ] " << c.model << ": f32 error against float64 " << rounding << ", batch bound " << bound
+            << "\n";
   EXPECT_EQ(full.size(0), n);
 }
 
