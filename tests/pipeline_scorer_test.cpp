@@ -147,6 +147,17 @@ TEST(Scorer, BatchInvariantScoresAreBitIdenticalAcrossChunksBudgetsThreadsAndMod
   const auto a = score(moe, input, "inv_a.tsv", base);
   EXPECT_EQ(a.rows, score(moe, input, "inv_serial.tsv", serial).rows);
   EXPECT_EQ(a.rows, score(moe, input, "inv_other.tsv", other).rows);
+  // A cache that batched runs filled does not leak their hidden states into invariant ones.
+  relmoe::ScoreOptions batched;
+  batched.cache = moe.root / "inv_cache";
+  fs::remove_all(batched.cache);
+  score(moe, input, "inv_fill.tsv", batched);
+  auto cached = base;
+  cached.cache = batched.cache;
+  EXPECT_EQ(a.rows, score(moe, input, "inv_cold.tsv", cached).rows);
+  const auto warm = score(moe, input, "inv_warm.tsv", cached);
+  EXPECT_EQ(a.rows, warm.rows);
+  for (const auto& l : warm.stats.lanes) EXPECT_EQ(l.computed, 0);
 }
 
 TEST(Scorer, MatchesEvalOnTheFeatureStore) {

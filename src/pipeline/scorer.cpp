@@ -113,14 +113,16 @@ class Scorer {
     lo.expert.dtype = o_.run_dtype;
     lo.expert.allow_unused_tensors = o_.allow_unused_tensors;
     lo.batching = o_.batching;
+    lo.feature_dtype = o_.feature_dtype;
+    lo.cache_dir = o_.cache;
     if (o_.batch_invariant) {
       // Each prompt alone at its own length; prompts cut as `embed` cuts them, whatever
       // --token-budget says (the budget also caps the prompt length, models/prompt_encoding).
       lo.batching.max_batch = 1;
       lo.batching.token_budget = BatchPlanOptions{}.token_budget;
+      // Batched runs' hidden states differ in their last bits: they are cached apart.
+      if (!lo.cache_dir.empty()) lo.cache_dir /= "batch-invariant";
     }
-    lo.feature_dtype = o_.feature_dtype;
-    lo.cache_dir = o_.cache;
     for (std::size_t e = 0; e < experts_.size(); ++e) {
       lo.expert.device = o_.devices[e % o_.devices.size()];
       lanes_.push_back(make_lane(experts_[e].name, experts_[e].dir, lo));
