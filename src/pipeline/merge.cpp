@@ -29,7 +29,6 @@ json scoring_job(json run) {
   return run;
 }
 
-
 // A shard's output or rejects file read line by line, one row ahead.
 class RowFile {
  public:
@@ -104,7 +103,8 @@ MergeResult merge_shards(const std::vector<fs::path>& shard_paths, const fs::pat
   const int count = run0.at("shard").at(1).get<int>();
   std::vector<ShardFiles*> by_index(static_cast<std::size_t>(count), nullptr);
   for (auto& s : shards) {
-    if (scoring_job(s.manifest.run) != scoring_job(run0)) fail(s.output.string(), "comes from another scoring job than " + shards[0].output.string());
+    if (scoring_job(s.manifest.run) != scoring_job(run0))
+      fail(s.output.string(), "comes from another scoring job than " + shards[0].output.string());
     const int index = s.manifest.run.at("shard").at(0).get<int>();
     if (s.manifest.run.at("shard").at(1).get<int>() != count || index < 0 || index >= count)
       fail(s.output.string(), "shard numbering differs from " + shards[0].output.string());
