@@ -1,16 +1,26 @@
 // Forward throughput on a randomly initialised Qwen2-0.5B-shaped model (never committed):
 // written as safetensors to a temp dir and loaded through the normal mmap path, then
-// batch x tokens forward passes. Prints tokens/s, achieved GFLOP/s against a large sgemm
-// measured in the same run, and peak resident memory against the weight bytes.
+// batch x tokens forward passes. Prints tokens/s, achieved GFLOP/s against a large GEMM in the
+// run dtype on the same device, measured in the same run, and peak resident memory against the
+// weight bytes. Each pass is timed through a lane's stream (runtime/accelerator.hpp): CUDA
+// events on a GPU, the wall clock on the CPU.
 //
 //   bench_forward [--threads 2] [--batch 16] [--tokens 64] [--iters 3] [--layers 24]
+//                 [--dtype f32|bf16|f16] [--device cpu|cuda:N] [--model DIR] [--json]
+// --model runs a checkpoint already written (e.g. by scripts/gpu_bench.py, the same files HF
+// transformers times) instead of writing a random one. Token ids are (7919 t + 131 b + 1) mod
+// vocab, the formula the GPU script gives HF too. --json ends with one JSON line of the figures.
 // Environment: RELMOE_BENCH_THREADS overrides the default thread count; OPENBLAS_CORETYPE /
 // RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/process_setup.hpp).
 #include "models/transformer.hpp"
 #include "bench_support.hpp"
-#include "runtime/process_setup.hpp"
+#include "runtime/accelerator.hpp"
 #include "runtime/compute.hpp"
+#include "runtime/process_setup.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -22,7 +32,7 @@ namespace {
 using relmoe::bench::arg;
 using relmoe::bench::Clock;
 using relmoe::bench::seconds_since;
-using relmoe::bench::sgemm_gflops;
+using relmoe::bench::text_arg;
 
 // A field of /proc/self/status in bytes (e.g. VmHWM, VmRSS).
 double status_bytes(const std::string& field) {
@@ -35,6 +45,23 @@ double status_bytes(const std::string& field) {
 // Resets VmHWM to the current RSS (Linux >= 4.0), so the peak reported covers loading and
 // running the model, not generating it.
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+// GFLOP/s of an n x n x n matmul in `dtype` on `stream`'s device, after one warm-up.
+double gemm_gflops(relmoe::LaneStream& stream, torch::ScalarType dtype, int n, int iters) {
+  const auto options = torch::TensorOptions().dtype(dtype).device(stream.device());
+  auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+  stream.run([&] { torch::mm(a, b); });
+  const double seconds = stream.run([&] {
+    for (int i = 0; i < iters; ++i) torch::mm(a, b);
+  });
+  return 2.0 * n * n * n * iters / seconds / 1e9;
+}
+
+// Token ids both this benchmark and the GPU script's HF run use: no padding, no randomness.
+torch::Tensor fixed_ids(std::int64_t batch, std::int64_t tokens, std::int64_t vocab) {
+  auto b = torch::arange(batch, torch::kInt64).unsqueeze(1), t = torch::arange(tokens, torch::kInt64).unsqueeze(0);
+  return (t * 7919 + b * 131 + 1).remainder(vocab);
+}
 
 relmoe::ModelConfig qwen2_half_b(std::int64_t layers) {
   return relmoe::parse_model_config({{"model_type", "qwen2"},
@@ -70,51 +97,75 @@ int main(int argc, char** argv) {
   const int threads = arg(argc, argv, "--threads", env_threads ? std::atoi(env_threads) : 2);
   const int batch = arg(argc, argv, "--batch", 16), tokens = arg(argc, argv, "--tokens", 64);
   const int iters = arg(argc, argv, "--iters", 3), layers = arg(argc, argv, "--layers", 24);
+  const auto dtype_name = text_arg(argc, argv, "--dtype", "f32");
+  const auto dtype = relmoe::parse_dtype(dtype_name);
+  const auto device = relmoe::parse_device(text_arg(argc, argv, "--device", "cpu"));
+  const std::filesystem::path given = text_arg(argc, argv, "--model", "");
+  const bool as_json = std::find(argv + 1, argv + argc, std::string("--json")) != argv + argc;
   relmoe::set_threads(threads);
+  auto stream = relmoe::make_lane_stream(device);
   const char* core = std::getenv("OPENBLAS_CORETYPE");
-  std::cout << "threads " << threads << ", OPENBLAS_CORETYPE " << (core ? core : "(unset)")
-            << ", batch " << batch << " x " << tokens << " tokens, " << layers << " layers\n";
+  std::cout << "libtorch " << relmoe::build_info().torch_version << ", " << device.str() << ", " << dtype_name
+            << ", threads " << threads << ", OPENBLAS_CORETYPE " << (core ? core : "(unset)") << ", batch "
+            << batch << " x " << tokens << " tokens\n";
 
-  const double sgemm = sgemm_gflops(2048, 10);
-  std::cout << "sgemm 2048x2048 (torch::mm): " << sgemm << " GFLOP/s\n";
+  const double gemm = gemm_gflops(*stream, dtype, device.is_cuda() ? 8192 : 2048, 10);
+  std::cout << "GEMM " << dtype_name << " (torch::mm): " << gemm << " GFLOP/s\n";
 
-  const auto config = qwen2_half_b(layers);
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("relmoe_bench_forward_" + std::to_string(::getpid()));
+  auto dir = given;
   auto start = Clock::now();
-  const auto& family = relmoe::family_of(config);
-  std::uint64_t seed = 1;
-  relmoe::save_model(dir, config, [&](const relmoe::TensorSpec& spec) {
-    return relmoe::random_tensor(spec, family, torch::kFloat32, torch::kCPU, seed++);
-  });
-  std::cout << "wrote random model to " << dir << " in " << seconds_since(start) << " s\n";
+  if (given.empty()) {
+    const auto config = qwen2_half_b(layers);
+    dir = std::filesystem::temp_directory_path() / ("relmoe_bench_forward_" + std::to_string(::getpid()));
+    const auto& family = relmoe::family_of(config);
+    std::uint64_t seed = 1;
+    relmoe::save_model(dir, config, [&](const relmoe::TensorSpec& spec) {
+      return relmoe::random_tensor(spec, family, torch::kFloat32, torch::kCPU, seed++);
+    });
+    std::cout << "wrote random model to " << dir << " in " << seconds_since(start) << " s\n";
+  }
 
   reset_peak_rss();
   const double rss_before = status_bytes("VmRSS");
+  nlohmann::json figures;
   {
     torch::InferenceMode guard;
     start = Clock::now();
-    auto model = relmoe::Transformer::load(dir, torch::kFloat32, torch::kCPU);
+    auto model = relmoe::Transformer::load(dir, dtype, device);
     std::cout << "loaded in " << seconds_since(start) << " s\n";
+    const auto& config = model.config();
     double weight_bytes = 0;
     for (const auto& [name, t] : model.weights()) weight_bytes += t.numel() * t.element_size();
 
-    auto ids = torch::randint(config.vocab_size, {batch, tokens}, torch::kInt64);
-    relmoe::TokenBatch input{ids, torch::ones({batch, tokens}, torch::kBool)};
-    const relmoe::ForwardOptions options{.answer_ids = std::array<std::int64_t, 2>{9693, 902}};
-    model.forward(input, options);  // warm-up: pages the weights in
-    start = Clock::now();
-    for (int i = 0; i < iters; ++i) model.forward(input, options);
-    const double elapsed = seconds_since(start);
+    const auto ids = fixed_ids(batch, tokens, config.vocab_size);
+    const relmoe::TokenBatch input{stream->upload(ids), stream->upload(torch::ones({batch, tokens}, torch::kBool))};
+    const relmoe::ForwardOptions options;
+    stream->run([&] { model.forward(input, options); });  // warm-up: pages the weights in
+    const double elapsed = stream->run([&] {
+      for (int i = 0; i < iters; ++i) model.forward(input, options);
+    });
     const double tokens_per_s = double(batch) * tokens * iters / elapsed;
     const double gflops = needed_flops(config, batch, tokens) * iters / elapsed / 1e9;
     const double peak = status_bytes("VmHWM");
-    std::cout << "forward: " << tokens_per_s << " tokens/s, " << gflops << " GFLOP/s, "
-              << gflops / sgemm << " of sgemm\n"
-              << "peak RSS " << peak / 1e9 << " GB (" << rss_before / 1e9
-              << " GB before loading), weights " << weight_bytes / 1e9 << " GB, ratio "
-              << peak / weight_bytes << "\n";
+    std::cout << "forward: " << tokens_per_s << " tokens/s, " << gflops << " GFLOP/s, " << gflops / gemm
+              << " of GEMM\n"
+              << "peak RSS " << peak / 1e9 << " GB (" << rss_before / 1e9 << " GB before loading), weights "
+              << weight_bytes / 1e9 << " GB, ratio " << peak / weight_bytes << "\n";
+    figures = {{"libtorch", relmoe::build_info().torch_version},
+               {"device", device.str()},
+               {"dtype", dtype_name},
+               {"threads", threads},
+               {"batch", batch},
+               {"tokens", tokens},
+               {"tokens_per_s", tokens_per_s},
+               {"pairs_per_s", double(batch) * iters / elapsed},
+               {"gflops", gflops},
+               {"gemm_gflops", gemm},
+               {"share_of_gemm", gflops / gemm},
+               {"peak_rss_bytes", peak},
+               {"weight_bytes", weight_bytes}};
   }
-  std::filesystem::remove_all(dir);
+  if (given.empty()) std::filesystem::remove_all(dir);
+  if (as_json) std::cout << figures.dump() << "\n";
   return 0;
 }

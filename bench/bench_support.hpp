@@ -22,6 +22,13 @@ inline int arg(int argc, char** argv, const std::string& name, int fallback) {
   return fallback;
 }
 
+// The text after `name` on the command line, or `fallback`.
+inline std::string text_arg(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return argv[i + 1];
+  return fallback;
+}
+
 // GFLOP/s of an n x n x n float32 torch::mm, after one warm-up.
 inline double sgemm_gflops(int n, int iters) {
   auto a = torch::randn({n, n}), b = torch::randn({n, n});

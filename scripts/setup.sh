@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs relmoe's build and test dependencies from Debian packages. Idempotent:
+# Installs relmoe's build and test dependencies from Debian packages (PyTorch 2.x comes from PyPI
+# into .venv: scripts/python_env.sh). Idempotent:
 # apt-get runs only when something is missing, and `apt-get update` at most once.
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git python3 ccache
+  build-essential cmake pkg-config git python3 python3-venv ccache
   libtorch-dev libopenblas0-openmp libopenblas-openmp-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libpcre2-dev libutf8proc-dev sentencepiece

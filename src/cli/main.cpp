@@ -1,9 +1,11 @@
-#include "cli/command.hpp"
 #include "base/error.hpp"
+#include "cli/command.hpp"
+#include "runtime/accelerator.hpp"
 #include "runtime/process_setup.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -70,7 +72,12 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
   CLI::App app{"relmoe: multilingual search relevance with a mixture of frozen LLM experts"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "relmoe 0.1.0");
+  app.set_version_flag("--version", [] {
+    const auto info = relmoe::build_info();
+    return "relmoe 0.1.0 (libtorch " + info.torch_version + ", " +
+           (info.cuda_built ? "CUDA " + info.cuda_version : std::string("no CUDA")) + "; devices: " +
+           fmt::format("{}", fmt::join(info.devices, ", ")) + ")";
+  });
   auto& commands = registry();
   std::sort(commands.begin(), commands.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "io/json_file.hpp"
+#include "runtime/torch_compat.hpp"
 
 #include <cmath>
 #include <limits>
@@ -108,9 +109,15 @@ torch::Tensor Encoder::attention(const torch::Tensor& x, const torch::Tensor& ke
   const auto q = split(N::q);
   const auto k = split(N::k);
   const auto v = split(N::v);
-  auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) / std::sqrt(static_cast<double>(hd));
-  auto probs = torch::softmax(scores + key_mask, -1).to(v.scalar_type());
-  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, heads * hd});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  torch::Tensor context;
+  if (compat::has_fused_attention) {
+    context = compat::fused_attention(q, k, v, key_mask.to(q.scalar_type()), scale);
+  } else {
+    auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) * scale;
+    context = torch::matmul(torch::softmax(scores + key_mask, -1).to(v.scalar_type()), v);
+  }
+  context = context.transpose(1, 2).reshape({B, T, heads * hd});
   return dense(context, N::o, l);
 }
 

@@ -31,11 +31,15 @@ std::int64_t first_non_finite_row(const ExpertOutput& output) {
 }
 
 ExpertOutput Expert::hidden(const std::vector<std::vector<TokenId>>& ids, bool pre_norm) const {
+  return hidden(make_batch(ids, model_->device()), pre_norm);
+}
+
+ExpertOutput Expert::hidden(const TokenBatch& batch, bool pre_norm) const {
   torch::InferenceMode guard;
   ForwardOptions options;
   options.pre_norm = pre_norm;
   if (answer_ids_) options.answer_ids = std::array<std::int64_t, 2>{answer_ids_->yes, answer_ids_->no};
-  auto out = model_->forward(make_batch(ids, model_->device()), options);
+  auto out = model_->forward(batch, options);
   return {out.last_hidden.to(torch::kFloat32), out.score};
 }
 

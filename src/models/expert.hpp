@@ -35,6 +35,8 @@ class Expert {
 
   // One forward (under InferenceMode) over a right-padded batch of id sequences.
   ExpertOutput hidden(const std::vector<std::vector<TokenId>>& ids, bool pre_norm = false) const;
+  // The same over a batch already made (e.g. staged onto the device by a lane's stream).
+  ExpertOutput hidden(const TokenBatch& batch, bool pre_norm = false) const;
 
   const Transformer& model() const { return *model_; }
   // Null when the directory has no tokenizer.json / tokenizer.model.

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "models/decoder_tensors.hpp"
+#include "runtime/torch_compat.hpp"
 
 #include <cmath>
 #include <limits>
@@ -225,12 +226,15 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
 
 torch::Tensor Transformer::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   const torch::Tensor& mask) const {
+  const double scale = std::pow(config_.query_pre_attn_scalar, -0.5);
+  // libtorch 2.x's fused kernel where it computes the same function (it has no logit softcap).
+  if (compat::has_fused_attention && !config_.attn_logit_softcapping)
+    return compat::fused_attention(q, k, v, mask.squeeze(2).to(q.scalar_type()), scale);
   const auto B = q.size(0), heads = q.size(1), Tq = q.size(2), hd = q.size(3), T = k.size(2);
   const auto kv_heads = k.size(1), group = heads / kv_heads;
   // Query heads sharing a KV head are stacked along the row axis: no repeated K/V copies.
   auto scores = torch::matmul(q.reshape({B, kv_heads, group * Tq, hd}), k.transpose(-1, -2));
-  scores = softcap(scores * std::pow(config_.query_pre_attn_scalar, -0.5),
-                   config_.attn_logit_softcapping);
+  scores = softcap(scores * scale, config_.attn_logit_softcapping);
   scores = scores.view({B, kv_heads, group, Tq, T}).to(torch::kFloat32) + mask;
   auto probs = torch::softmax(scores, -1).to(v.scalar_type());
   auto out = torch::matmul(probs.view({B, kv_heads, group * Tq, T}), v);  // [B, kv, g*Tq, hd]

@@ -6,6 +6,7 @@
 #include "models/prompt_encoding.hpp"
 
 #include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstring>
@@ -23,6 +24,7 @@ LaneStats& LaneStats::operator+=(const LaneStats& o) {
   computed += o.computed;
   cache_hits += o.cache_hits;
   truncated += o.truncated;
+  oom_splits += o.oom_splits;
   padding += o.padding;
   tokenize_s += o.tokenize_s;
   forward_s += o.forward_s;
@@ -37,13 +39,20 @@ class DecoderLane final : public ExpertLane {
   DecoderLane(std::string name, const std::filesystem::path& dir, const LaneOptions& options);
   torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) override;
   std::int64_t width() const override { return expert_.model().config().hidden_size; }
+  const LaneStream* stream() const override { return stream_.get(); }
 
  private:
+  // Runs the sequences `ids[j]`, j in `batch`, writing row todo[j] of `rows`.
+  void run_batch(const std::vector<std::int64_t>& batch, const std::vector<std::vector<TokenId>>& ids,
+                 const std::vector<std::int64_t>& todo, const std::vector<const Pair*>& pairs, float* rows,
+                 LaneStats& stats);
+
   std::string name_;
   Expert expert_;
   LaneOptions options_;
   PromptEncoder prompts_;
   std::unique_ptr<HiddenCache> cache_;
+  std::unique_ptr<LaneStream> stream_;
 };
 
 class LexicalLane final : public ExpertLane {
@@ -76,6 +85,7 @@ DecoderLane::DecoderLane(std::string name, const std::filesystem::path& dir, con
                                                         expert_.model().config(), options.batching.token_budget)))) {
   if (!options.cache_dir.empty())
     cache_ = std::make_unique<HiddenCache>(options.cache_dir, name_, dir, width());
+  stream_ = make_lane_stream(expert_.model().device());
 }
 
 torch::Tensor DecoderLane::run(const std::vector<const Pair*>& pairs, LaneStats& stats_) {
@@ -108,22 +118,11 @@ torch::Tensor DecoderLane::run(const std::vector<const Pair*>& pairs, LaneStats&
   }
   stats_.tokenize_s += since(t);
 
-  t = Clock::now();
   std::vector<std::int64_t> lengths;
   for (const auto& s : ids) lengths.push_back(static_cast<std::int64_t>(s.size()));
   const auto batches = plan_batches(lengths, options_.batching);
   stats_.padding += padding_of(batches, lengths);
-  for (const auto& batch : batches) {
-    std::vector<std::vector<TokenId>> seqs;
-    for (auto j : batch) seqs.push_back(std::move(ids[j]));
-    const auto output = expert_.hidden(seqs);
-    if (const auto bad = first_non_finite_row(output); bad >= 0)
-      fail("pair '" + pairs[todo[batch[bad]]]->id + "'", "expert '" + name_ + "' produced a non-finite hidden state");
-    const auto hidden = output.last_hidden.to(torch::kCPU, torch::kFloat32).contiguous();
-    for (std::size_t b = 0; b < batch.size(); ++b)
-      std::memcpy(rows + todo[batch[b]] * width(), hidden[b].data_ptr<float>(), sizeof(float) * width());
-  }
-  stats_.forward_s += since(t);
+  for (const auto& batch : batches) run_batch(batch, ids, todo, pairs, rows, stats_);
   if (cache_)
     for (std::size_t j = 0; j < todo.size(); ++j) cache_->insert(keys[j], rows + todo[j] * width());
   for (std::int64_t i = 0; i < n; ++i)
@@ -133,6 +132,41 @@ torch::Tensor DecoderLane::run(const std::vector<const Pair*>& pairs, LaneStats&
   if (options_.feature_dtype != torch::kFloat32) out = out.to(options_.feature_dtype).to(torch::kFloat32);
   stats_.busy_s += since(start);
   return out;
+}
+
+void DecoderLane::run_batch(const std::vector<std::int64_t>& batch, const std::vector<std::vector<TokenId>>& ids,
+                            const std::vector<std::int64_t>& todo, const std::vector<const Pair*>& pairs,
+                            float* rows, LaneStats& stats) {
+  auto forward = [&](std::int64_t begin, std::int64_t end) {
+    std::vector<std::vector<TokenId>> seqs;
+    for (auto b = begin; b < end; ++b) seqs.push_back(ids[batch[b]]);
+    const auto host = make_batch(seqs, torch::kCPU);
+    const TokenBatch staged{stream_->upload(host.ids), stream_->upload(host.mask)};
+    ExpertOutput output;
+    stats.forward_s += stream_->run([&] {
+      if (options_.before_forward) options_.before_forward(end - begin, host.ids.size(1));
+      output = expert_.hidden(staged);
+    });
+    if (const auto bad = first_non_finite_row(output); bad >= 0)
+      fail("pair '" + pairs[todo[batch[begin + bad]]]->id + "'", "expert '" + name_ + "' produced a non-finite hidden state");
+    const auto hidden = stream_->download(output.last_hidden);
+    for (auto b = begin; b < end; ++b)
+      std::memcpy(rows + todo[batch[b]] * width(), hidden[b - begin].data_ptr<float>(), sizeof(float) * width());
+  };
+  auto on_split = [&](std::int64_t n) {
+    ++stats.oom_splits;
+    spdlog::warn("expert '{}': a batch of {} prompts ran out of memory on {}; running it in halves", name_, n,
+                 stream_->device().str());
+  };
+  try {
+    run_splitting_on_oom(static_cast<std::int64_t>(batch.size()), forward, on_split);
+  } catch (const std::exception& e) {
+    if (!is_out_of_memory(e)) throw;
+    std::int64_t longest = 0;
+    for (auto j : batch) longest = std::max<std::int64_t>(longest, static_cast<std::int64_t>(ids[j].size()));
+    fail("expert '" + name_ + "'", "ran out of memory on " + stream_->device().str() + " with a single prompt (" +
+                                       std::to_string(longest) + " tokens at most): " + one_line(e.what()));
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "io/pair.hpp"
 #include "models/expert.hpp"
 #include "pipeline/bucketing.hpp"
+#include "runtime/accelerator.hpp"
 
 #include <torch/torch.h>
 
@@ -34,6 +35,7 @@ struct LaneStats {
   std::int64_t computed = 0;    // sequences actually run (after cache hits and duplicates)
   std::int64_t cache_hits = 0;
   std::int64_t truncated = 0;   // prompts cut to the expert's prompt limit (text/truncation.hpp)
+  std::int64_t oom_splits = 0;  // batches split in two after running out of memory
   PaddingStats padding;
   double tokenize_s = 0, forward_s = 0, busy_s = 0;
   LaneStats& operator+=(const LaneStats& o);
@@ -44,6 +46,9 @@ struct LaneOptions {
   BatchPlanOptions batching;
   torch::ScalarType feature_dtype = torch::kFloat16;  // hidden states rounded to this (f16 or f32)
   std::filesystem::path cache_dir;                    // empty: no cache
+  // Called inside each forward with its rows and tokens: tests inject faults through it (an
+  // OutOfMemory thrown here is split and retried as a real one would be).
+  std::function<void(std::int64_t rows, std::int64_t tokens)> before_forward;
 };
 
 // One expert of the MoE as the scorer runs it: pairs in, hidden states out.
@@ -54,6 +59,8 @@ class ExpertLane {
   // feature dtype; adds what the call did to `stats`.
   virtual torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) = 0;
   virtual std::int64_t width() const = 0;
+  // The stream the lane's device work goes through; null for a lane without device work.
+  virtual const LaneStream* stream() const { return nullptr; }
 };
 
 // The lane of the expert in `dir`: a decoder checkpoint (prompts, cache, batches, forward) or a

@@ -364,6 +364,7 @@ json ScoreStats::to_json() const {
                           {"computed", l.computed},
                           {"cache_hits", l.cache_hits},
                           {"truncated", l.truncated},
+                          {"oom_splits", l.oom_splits},
                           {"tokens", l.padding.real},
                           {"padded_tokens", l.padding.padded},
                           {"batches", l.padding.batches},

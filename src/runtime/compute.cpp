@@ -1,10 +1,12 @@
 #include "runtime/compute.hpp"
 
 #include "base/error.hpp"
+#include "runtime/accelerator.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 namespace relmoe {
@@ -24,15 +26,20 @@ int resolve_threads(int n) {
 void set_threads(int n) { torch::set_num_threads(resolve_threads(n)); }
 
 torch::Device parse_device(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::kCPU;
+  if (spec == "auto") return cuda_device_count() > 0 ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
+  std::optional<torch::Device> device;
   try {
-    torch::Device device(spec);
-    if (device.is_cuda() && !torch::cuda::is_available())
-      fail("--device", "'" + spec + "' requested but this libtorch build sees no CUDA device");
-    return device;
+    device.emplace(spec);
   } catch (const c10::Error&) {
     fail("--device", "'" + spec + "' is not a device (expected cpu, cuda, cuda:N or auto)");
   }
+  if (device->is_cuda()) {
+    const int index = device->has_index() ? device->index() : 0;
+    if (index >= cuda_device_count())
+      fail("--device", "'" + spec + "' is not present; devices: " + devices_present());
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return *device;
 }
 
 torch::ScalarType parse_dtype(const std::string& spec) {
