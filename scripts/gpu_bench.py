@@ -82,7 +82,7 @@ def gemm_tflops(device, timer, n, iters=10):
 
 def write_checkpoint(config, directory, device):
     torch.manual_seed(0)
-    hf_config = transformers.Qwen2Config(**config, torch_dtype="bfloat16")
+    hf_config = transformers.Qwen2Config(**config, dtype="bfloat16")
     with torch.device(device):
         model = transformers.Qwen2ForCausalLM(hf_config).to(torch.bfloat16)
     model.save_pretrained(directory, safe_serialization=True)
@@ -130,7 +130,7 @@ def main():
         for name, config, sizes in shapes:
             directory = os.path.join(scratch, name)
             write_checkpoint(config, directory, device)
-            model = transformers.AutoModel.from_pretrained(directory, torch_dtype=torch.bfloat16,
+            model = transformers.AutoModel.from_pretrained(directory, dtype=torch.bfloat16,
                                                            attn_implementation="sdpa").to(device).eval()
             for batch, tokens in sizes:
                 ids = fixed_ids(batch, tokens, config["vocab_size"]).to(device)

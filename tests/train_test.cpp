@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A random orthogonal matrix: the expert's private basis.
-torch::Tensor rotation(std::int64_t n) { return std::get<0>(torch::linalg::qr(torch::randn({n, n}))); }
+torch::Tensor rotation(std::int64_t n) { return std::get<0>(torch::linalg_qr(torch::randn({n, n}))); }
 
 struct Synthetic {
   fs::path store;
