@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The test command: install dependencies (Debian packages, and PyTorch 2.x into .venv), build
-# against both libtorches (Debian's 1.13 in build/, PyTorch's CUDA-enabled 2.x in build-pip/),
-# run the unit/integration tests on each, the same tests (less the minutes-long end-to-end runs)
-# under ASan + UBSan, a bounded run of every fuzz target, and the GPU script's CPU dry run.
+# The test command: install dependencies, build against Debian's libtorch 1.13 (build/), run the
+# unit/integration tests, the same tests (less the minutes-long end-to-end runs) under ASan +
+# UBSan, and a bounded run of every fuzz target. RELMOE_TORCH_PIP=1 adds PyTorch 2.x (.venv):
+# its CUDA-enabled build (build-pip/), the tests on it, and the GPU script's CPU dry run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A half-resolved merge leaves conflict markers that still build when they sit in docs.
@@ -19,12 +19,16 @@ stage() {
   echo "test.sh: stage '$name' took $((SECONDS - t)) s (total $((SECONDS - started)) s)"
 }
 stage setup bash scripts/setup.sh
-stage python-env bash scripts/python_env.sh
 stage build bash scripts/build.sh
-stage build-pip bash scripts/build.sh --torch pip
 stage ctest bash -c 'cd build && ctest --output-on-failure -j"$(nproc)"'
-stage ctest-pip bash -c 'cd build-pip && ctest --output-on-failure -j"$(nproc)"'
 stage sanitize bash scripts/sanitize.sh
 stage fuzz bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
-stage gpu-dry-run bash scripts/gpu.sh --dry-run
+# The PyTorch 2.x build, its tests and the GPU script's dry run. Not yet on by default: a cold
+# run of everything on 2 cores would not fit CI's 90 minutes (docs/RESULTS.md, issue 22).
+if [[ ${RELMOE_TORCH_PIP:-0} == 1 ]]; then
+  stage python-env bash scripts/python_env.sh
+  stage build-pip bash scripts/build.sh --torch pip
+  stage ctest-pip bash -c 'cd build-pip && ctest --output-on-failure -j"$(nproc)"'
+  stage gpu-dry-run bash scripts/gpu.sh --dry-run
+fi
 command -v ccache > /dev/null && ccache --show-stats | grep -iE "hits|misses" | head -3 || true
