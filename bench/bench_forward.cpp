@@ -30,6 +30,7 @@
 namespace {
 
 using relmoe::bench::arg;
+using relmoe::bench::gemm_gflops;
 using relmoe::bench::Clock;
 using relmoe::bench::seconds_since;
 using relmoe::bench::text_arg;
@@ -45,17 +46,6 @@ double status_bytes(const std::string& field) {
 // Resets VmHWM to the current RSS (Linux >= 4.0), so the peak reported covers loading and
 // running the model, not generating it.
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
-// GFLOP/s of an n x n x n matmul in `dtype` on `stream`'s device, after one warm-up.
-double gemm_gflops(relmoe::LaneStream& stream, torch::ScalarType dtype, int n, int iters) {
-  const auto options = torch::TensorOptions().dtype(dtype).device(stream.device());
-  auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
-  stream.run([&] { torch::mm(a, b); });
-  const double seconds = stream.run([&] {
-    for (int i = 0; i < iters; ++i) torch::mm(a, b);
-  });
-  return 2.0 * n * n * n * iters / seconds / 1e9;
-}
 
 // Token ids both this benchmark and the GPU script's HF run use: no padding, no randomness.
 torch::Tensor fixed_ids(std::int64_t batch, std::int64_t tokens, std::int64_t vocab) {

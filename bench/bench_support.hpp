@@ -1,6 +1,8 @@
 #pragma once
 // What several benchmarks measure the same way: elapsed time and the in-process sgemm rate, the
 // anchor every forward throughput is compared with in the same run.
+#include "runtime/accelerator.hpp"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -29,13 +31,21 @@ inline std::string text_arg(int argc, char** argv, const std::string& name, cons
   return fallback;
 }
 
-// GFLOP/s of an n x n x n float32 torch::mm, after one warm-up.
+// GFLOP/s of an n x n x n matmul in `dtype` on `stream`'s device, after one warm-up, timed by
+// the stream (CUDA events on a GPU, the wall clock on the CPU).
+inline double gemm_gflops(LaneStream& stream, torch::ScalarType dtype, int n, int iters) {
+  const auto options = torch::TensorOptions().dtype(dtype).device(stream.device());
+  auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+  stream.run([&] { torch::mm(a, b); });
+  const double seconds = stream.run([&] {
+    for (int i = 0; i < iters; ++i) torch::mm(a, b);
+  });
+  return 2.0 * n * n * n * iters / seconds / 1e9;
+}
+
+// GFLOP/s of an n x n x n float32 torch::mm on the CPU.
 inline double sgemm_gflops(int n, int iters) {
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  torch::mm(a, b);
-  const auto start = Clock::now();
-  for (int i = 0; i < iters; ++i) torch::mm(a, b);
-  return 2.0 * n * n * n * iters / seconds_since(start) / 1e9;
+  return gemm_gflops(*make_lane_stream(torch::kCPU), torch::kFloat32, n, iters);
 }
 
 }  // namespace relmoe::bench
