@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: install dependencies, build against Debian's libtorch 1.13 (build/), run the
+# The test command: install dependencies and the real GGUF models with their references
+# (scripts/models.sh), build against Debian's libtorch 1.13 (build/), run the
 # unit/integration tests, the same tests (less the minutes-long end-to-end runs) under ASan +
 # UBSan, and a bounded run of every fuzz target. RELMOE_TORCH_PIP=1 adds PyTorch 2.x (.venv):
 # its CUDA-enabled build (build-pip/), the tests on it, and the GPU script's CPU dry run.
@@ -19,6 +20,9 @@ stage() {
   echo "test.sh: stage '$name' took $((SECONDS - t)) s (total $((SECONDS - started)) s)"
 }
 stage setup bash scripts/setup.sh
+# Real pretrained GGUF models and the references made from them with transformers and gguf
+# (.models/, .venv/): the GGUF tests read them.
+stage models bash scripts/models.sh
 stage build bash scripts/build.sh
 stage ctest bash -c 'cd build && ctest --output-on-failure -j"$(nproc)"'
 stage sanitize bash scripts/sanitize.sh
@@ -26,7 +30,6 @@ stage fuzz bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
 # The PyTorch 2.x build, its tests and the GPU script's dry run. Not yet on by default: a cold
 # run of everything on 2 cores would not fit CI's 90 minutes (docs/RESULTS.md, issue 22).
 if [[ ${RELMOE_TORCH_PIP:-0} == 1 ]]; then
-  stage python-env bash scripts/python_env.sh
   stage build-pip bash scripts/build.sh --torch pip
   stage ctest-pip bash -c 'cd build-pip && ctest --output-on-failure -j"$(nproc)"'
   stage gpu-dry-run bash scripts/gpu.sh --dry-run

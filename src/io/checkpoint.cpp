@@ -1,6 +1,7 @@
 #include "io/checkpoint.hpp"
 
 #include "base/error.hpp"
+#include "io/gguf_tensors.hpp"
 #include "io/json_file.hpp"
 #include "io/mapped_file.hpp"
 #include "io/safetensors_header.hpp"
@@ -55,6 +56,7 @@ std::vector<fs::path> shard_files(const fs::path& index_path) {
 
 struct Checkpoint::Impl {
   std::string source;  // for messages: the directory or file opened
+  std::shared_ptr<const GgufTensors> gguf;  // set for a GGUF file; the rest is for safetensors
   std::vector<Shard> shards;
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> where;  // name -> shard, entry
   std::unordered_map<std::string, std::string> aliases;                       // name -> stored name
@@ -71,6 +73,14 @@ struct Checkpoint::Impl {
 
 Checkpoint Checkpoint::open(const fs::path& path) {
   std::vector<fs::path> files;
+  if (is_gguf_file(path)) {
+    auto impl = std::make_shared<Impl>();
+    impl->source = path.string();
+    impl->gguf = std::make_shared<const GgufTensors>(path);
+    Checkpoint checkpoint;
+    checkpoint.impl_ = std::move(impl);
+    return checkpoint;
+  }
   if (fs::is_regular_file(path)) {
     files = {path};
   } else if (fs::exists(path / "model.safetensors")) {
@@ -95,14 +105,24 @@ Checkpoint Checkpoint::open(const fs::path& path) {
     for (const auto& [key, value] : shard.header.metadata) impl->aliases.emplace(key, value);
     impl->shards.push_back(std::move(shard));
   }
+  // A decoder's base model saved alone (architectures LlamaModel, Gemma3TextModel, ...) stores
+  // its tensors without the "model." prefix of the causal-LM checkpoints; both read alike.
+  if (impl->where.count("embed_tokens.weight") && !impl->where.count("model.embed_tokens.weight"))
+    for (const auto& [name, _] : impl->where)
+      if (name.rfind("lm_head.", 0) != 0) impl->aliases.emplace("model." + name, name);
   Checkpoint checkpoint;
   checkpoint.impl_ = std::move(impl);
   return checkpoint;
 }
 
-bool Checkpoint::contains(const std::string& name) const { return impl_->find(name) != nullptr; }
+const GgufFile* Checkpoint::gguf() const { return impl_->gguf ? &impl_->gguf->file() : nullptr; }
+
+bool Checkpoint::contains(const std::string& name) const {
+  return impl_->gguf ? impl_->gguf->contains(name) : impl_->find(name) != nullptr;
+}
 
 std::vector<std::string> Checkpoint::names() const {
+  if (impl_->gguf) return impl_->gguf->names();
   std::vector<std::string> names;
   for (const auto& [name, _] : impl_->where) names.push_back(name);
   for (const auto& [name, target] : impl_->aliases)
@@ -112,12 +132,14 @@ std::vector<std::string> Checkpoint::names() const {
 }
 
 std::string Checkpoint::stored_name(const std::string& name) const {
+  if (impl_->gguf) return impl_->gguf->contains(name) ? name : std::string();
   if (impl_->where.count(name)) return name;
   auto alias = impl_->aliases.find(name);
   return alias != impl_->aliases.end() && impl_->where.count(alias->second) ? alias->second : std::string();
 }
 
 std::vector<std::string> Checkpoint::stored_names() const {
+  if (impl_->gguf) return impl_->gguf->names();
   std::vector<std::string> names;
   for (const auto& [name, _] : impl_->where) names.push_back(name);
   std::sort(names.begin(), names.end());
@@ -125,6 +147,7 @@ std::vector<std::string> Checkpoint::stored_names() const {
 }
 
 std::filesystem::path Checkpoint::file_of(const std::string& name) const {
+  if (impl_->gguf) return impl_->source;
   auto loc = impl_->find(name);
   if (!loc) fail(impl_->source + ": tensor '" + name + "'", "missing from the checkpoint");
   return impl_->shards[loc->first].file->path();
@@ -133,6 +156,7 @@ std::filesystem::path Checkpoint::file_of(const std::string& name) const {
 const std::string& Checkpoint::source() const { return impl_->source; }
 
 std::vector<std::int64_t> Checkpoint::shape(const std::string& name) const {
+  if (impl_->gguf) return impl_->gguf->shape(name);
   auto loc = impl_->find(name);
   if (!loc) fail(impl_->source + ": tensor '" + name + "'", "missing from the checkpoint");
   return impl_->shards[loc->first].header.tensors[loc->second].shape;
@@ -140,6 +164,13 @@ std::vector<std::int64_t> Checkpoint::shape(const std::string& name) const {
 
 torch::Tensor Checkpoint::get(const std::string& name, torch::ScalarType dtype, torch::Device device,
                               const std::optional<std::vector<std::int64_t>>& expected_shape) const {
+  if (impl_->gguf) {
+    if (expected_shape && *expected_shape != impl_->gguf->shape(name))
+      fail(impl_->source + ": tensor '" + name + "'",
+           "shape " + c10::str(c10::IntArrayRef(impl_->gguf->shape(name))) + " does not match the config's " +
+               c10::str(c10::IntArrayRef(*expected_shape)));
+    return impl_->gguf->get(name, dtype, device);
+  }
   auto loc = impl_->find(name);
   if (!loc) fail(impl_->source + ": tensor '" + name + "'", "missing from the checkpoint");
   const Shard& shard = impl_->shards[loc->first];
@@ -159,6 +190,7 @@ torch::Tensor Checkpoint::get(const std::string& name, torch::ScalarType dtype, 
 }
 
 std::size_t Checkpoint::data_bytes() const {
+  if (impl_->gguf) return impl_->gguf->data_bytes();
   std::size_t total = 0;
   for (const auto& shard : impl_->shards)
     for (const auto& t : shard.header.tensors) total += t.end - t.begin;

@@ -1,7 +1,9 @@
 #pragma once
 // A Hugging Face checkpoint's tensors: model.safetensors or a sharded
 // model.safetensors.index.json, memory-mapped, with metadata aliases resolved
-// (e.g. story-llama stores only lm_head.weight and maps model.embed_tokens.weight to it).
+// (e.g. story-llama stores only lm_head.weight and maps model.embed_tokens.weight to it);
+// or a GGUF file, whose llama.cpp tensors appear under their Hugging Face names, dequantized at
+// `get`, with the converter's transforms undone (io/gguf_tensors.hpp).
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -12,10 +14,15 @@
 
 namespace relmoe {
 
+class GgufFile;
+
 class Checkpoint {
  public:
-  // `dir` holds model.safetensors or model.safetensors.index.json (or is a .safetensors file).
+  // `dir` holds model.safetensors or model.safetensors.index.json (or is a .safetensors or
+  // .gguf file).
   static Checkpoint open(const std::filesystem::path& dir);
+  // The parsed GGUF file (its metadata give the config and tokenizer), or nullptr.
+  const GgufFile* gguf() const;
 
   bool contains(const std::string& name) const;
   std::vector<std::string> names() const;

@@ -25,7 +25,7 @@ Family::Names llama_names() {
   return n;
 }
 
-std::array<Family, 4> make_families() {
+std::array<Family, 5> make_families() {
   Family llama{.model_type = "llama", .names = llama_names()};
 
   Family qwen2 = llama;
@@ -46,15 +46,26 @@ std::array<Family, 4> make_families() {
   gemma2.names.ffn_post_norm = "model.layers.{}.post_feedforward_layernorm";
   gemma2.norm_offset = true;
   gemma2.scale_embedding = true;
-  gemma2.alternate_sliding = true;
+  gemma2.sliding_pattern = 2;
   gemma2.default_tie_embeddings = true;
   gemma2.default_activation = Activation::GeluTanh;
   gemma2.activation_field = "hidden_activation";
+  gemma2.query_scalar = true;
   gemma2.softcapping = true;
-  return {qwen2, llama, gemma2, qwen3};
+
+  // Gemma3: Gemma2's layout plus (1 + w) RMSNorms on q and k; five local layers to a global
+  // one, the local ones with their own rope base; no softcaps.
+  Family gemma3 = gemma2;
+  gemma3.model_type = "gemma3_text";
+  gemma3.names.q_norm = "model.layers.{}.self_attn.q_norm";
+  gemma3.names.k_norm = "model.layers.{}.self_attn.k_norm";
+  gemma3.sliding_pattern = 6;
+  gemma3.local_rope = true;
+  gemma3.softcapping = false;
+  return {qwen2, llama, gemma2, qwen3, gemma3};
 }
 
-const std::array<Family, 4>& families() {
+const std::array<Family, 5>& families() {
   static const auto table = make_families();
   return table;
 }

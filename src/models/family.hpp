@@ -23,14 +23,18 @@ struct Family {
 
   bool norm_offset = false;        // RMSNorm scale is (1 + w) (Gemma)
   bool scale_embedding = false;    // embeddings are multiplied by sqrt(hidden_size) (Gemma)
-  bool alternate_sliding = false;  // layers with even index attend within sliding_window (Gemma2)
+  // Every sliding_pattern-th layer attends globally, the others within sliding_window (Gemma2: 2,
+  // Gemma3: 6; config.json's layer_types, when present, says it per layer); 0 = no sliding layers.
+  std::int64_t sliding_pattern = 0;
+  bool local_rope = false;         // sliding layers rotate with rope_local_base_freq (Gemma3)
 
   // config.json defaults that differ between families (Hugging Face's per-model defaults).
   bool default_tie_embeddings = false;
   Activation default_activation = Activation::Silu;
   std::string activation_field = "hidden_act";
   bool qkv_bias_always = false;  // qwen2: q/k/v biases regardless of attention_bias
-  bool softcapping = false;      // reads attn/final logit softcaps and query_pre_attn_scalar
+  bool query_scalar = false;     // reads query_pre_attn_scalar (Gemma2, Gemma3)
+  bool softcapping = false;      // reads attn/final logit softcaps (Gemma2)
 };
 
 // The family of a model_type, or nullptr when unsupported.

@@ -1,7 +1,9 @@
 #include "models/model_config.hpp"
 
 #include "base/error.hpp"
+#include "io/gguf_tensors.hpp"
 #include "io/json_file.hpp"
+#include "models/gguf_config.hpp"
 #include "models/config_fields.hpp"
 
 #include <algorithm>
@@ -25,10 +27,11 @@ Activation parse_activation(const Fields& f, const Family& family) {
   f.bad(field, "'" + name + "' is not supported (expected silu or gelu_pytorch_tanh)");
 }
 
-std::optional<RopeScaling> parse_rope_scaling(const json& j, const std::string& where) {
-  if (!j.contains("rope_scaling") || j["rope_scaling"].is_null()) return std::nullopt;
-  if (!j["rope_scaling"].is_object()) Fields(j, where).bad("rope_scaling", "must be an object");
-  Fields f(j["rope_scaling"], where + ": rope_scaling");
+std::optional<RopeScaling> parse_rope_scaling(const json& j, const std::string& where,
+                                              const std::string& key = "rope_scaling") {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  if (!j[key].is_object()) Fields(j, where).bad(key, "must be an object");
+  Fields f(j[key], where + ": " + key);
   RopeScaling r;
   r.type = f.string_or("rope_type", f.string_or("type", "default"));
   if (r.type == "default") return std::nullopt;
@@ -45,6 +48,56 @@ std::optional<RopeScaling> parse_rope_scaling(const json& j, const std::string& 
         f.positive_int_or("original_max_position_embeddings", r.original_max_position_embeddings);
   }
   return r;
+}
+
+// Which layers attend within sliding_window: config.json's layer_types when present, else every
+// layer but each sliding_pattern-th (Hugging Face: sliding iff (layer + 1) % pattern != 0).
+std::vector<bool> parse_sliding_layers(const json& j, const Fields& f, const Family& family, std::int64_t layers) {
+  std::vector<bool> sliding(static_cast<std::size_t>(layers), false);
+  if (family.sliding_pattern == 0) return sliding;
+  if (f.has("layer_types")) {
+    const auto& types = j["layer_types"];
+    if (!types.is_array() || static_cast<std::int64_t>(types.size()) != layers)
+      f.bad("layer_types", "must be an array of num_hidden_layers strings");
+    for (std::size_t l = 0; l < types.size(); ++l) {
+      const std::string type = types[l].is_string() ? types[l].get<std::string>() : types[l].dump();
+      if (type != "sliding_attention" && type != "full_attention")
+        f.bad("layer_types", "entry " + std::to_string(l) + " is '" + type +
+                                 "' (expected sliding_attention or full_attention)");
+      sliding[l] = type == "sliding_attention";
+    }
+    return sliding;
+  }
+  const std::int64_t pattern = f.positive_int_or("sliding_window_pattern", family.sliding_pattern);
+  for (std::int64_t l = 0; l < layers; ++l) sliding[static_cast<std::size_t>(l)] = (l + 1) % pattern != 0;
+  return sliding;
+}
+
+// transformers 5 writes rope settings as rope_parameters: {rope_theta, rope_type, factor, ...},
+// or one such object per layer type ({full_attention: ..., sliding_attention: ...}, Gemma3).
+void parse_rope_parameters(const json& j, const std::string& where, ModelConfig& c) {
+  if (!j.contains("rope_parameters") || j["rope_parameters"].is_null()) return;
+  const auto& params = j["rope_parameters"];
+  if (!params.is_object()) Fields(j, where).bad("rope_parameters", "must be an object");
+  const bool per_layer_type = params.contains("full_attention") || params.contains("sliding_attention");
+  auto read = [&](const json& p, const std::string& name, double& theta) {
+    if (!p.is_object()) Fields(params, where + ": rope_parameters").bad(name, "must be an object");
+    theta = Fields(p, where + ": " + name).positive_number_or("rope_theta", theta);
+  };
+  if (!per_layer_type) {
+    read(params, "rope_parameters", c.rope_theta);
+    c.rope_scaling = parse_rope_scaling(j, where, "rope_parameters");
+    return;
+  }
+  if (params.contains("full_attention")) {
+    read(params["full_attention"], "rope_parameters.full_attention", c.rope_theta);
+    c.rope_scaling = parse_rope_scaling(params, where + ": rope_parameters", "full_attention");
+  }
+  if (params.contains("sliding_attention")) {
+    double local = c.rope_local_theta.value_or(c.rope_theta);
+    read(params["sliding_attention"], "rope_parameters.sliding_attention", local);
+    c.rope_local_theta = local;
+  }
 }
 
 }  // namespace
@@ -81,15 +134,21 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
   c.mlp_bias = f.bool_or("mlp_bias", false);
   c.activation = parse_activation(f, *family);
   c.query_pre_attn_scalar = static_cast<double>(c.head_dim);
+  if (family->query_scalar) c.query_pre_attn_scalar = f.positive_number_or("query_pre_attn_scalar", 256.0);
   if (family->softcapping) {  // Hugging Face Gemma2Config defaults
     c.attn_logit_softcapping = f.optional_positive_number("attn_logit_softcapping", 50.0);
     c.final_logit_softcapping = f.optional_positive_number("final_logit_softcapping", 30.0);
-    c.query_pre_attn_scalar = f.positive_number_or("query_pre_attn_scalar", 256.0);
+  } else {
+    for (const char* cap : {"attn_logit_softcapping", "final_logit_softcapping"})
+      if (f.has(cap)) f.bad(cap, "is not supported for model_type '" + c.model_type + "'");
   }
-  if (family->alternate_sliding) c.sliding_window = f.positive_int_or("sliding_window", 4096);
+  if (family->sliding_pattern > 0) c.sliding_window = f.positive_int_or("sliding_window", 4096);
+  c.sliding_layers = parse_sliding_layers(j, f, *family, c.num_hidden_layers);
+  if (family->local_rope) c.rope_local_theta = f.positive_number_or("rope_local_base_freq", 10000.0);
   if (f.bool_or("use_sliding_window", false))
     f.bad("use_sliding_window", "true is not supported");
   c.rope_scaling = parse_rope_scaling(j, where);
+  parse_rope_parameters(j, where, c);
   return c;
 }
 
@@ -104,6 +163,7 @@ const Family& family_of(const ModelConfig& config) {
 }
 
 ModelConfig load_model_config(const std::filesystem::path& path) {
+  if (is_gguf_file(path)) return gguf_model_config(GgufTensors(path).file());
   auto file = std::filesystem::is_directory(path) ? path / "config.json" : path;
   return parse_model_config(read_json_file(file), file.string());
 }
@@ -130,9 +190,14 @@ json ModelConfig::to_json() const {
     j["attn_logit_softcapping"] = attn_logit_softcapping ? json(*attn_logit_softcapping) : json();
     j["final_logit_softcapping"] =
         final_logit_softcapping ? json(*final_logit_softcapping) : json();
-    j["query_pre_attn_scalar"] = query_pre_attn_scalar;
   }
+  if (family.query_scalar) j["query_pre_attn_scalar"] = query_pre_attn_scalar;
   if (sliding_window) j["sliding_window"] = *sliding_window;
+  if (family.sliding_pattern > 0) {
+    j["layer_types"] = json::array();
+    for (bool sliding : sliding_layers) j["layer_types"].push_back(sliding ? "sliding_attention" : "full_attention");
+  }
+  if (rope_local_theta) j["rope_local_base_freq"] = *rope_local_theta;
   if (rope_scaling) {
     j["rope_scaling"] = {{"rope_type", rope_scaling->type}, {"factor", rope_scaling->factor}};
     if (rope_scaling->type == "llama3") {

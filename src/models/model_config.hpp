@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace relmoe {
 
@@ -23,7 +24,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type;  // qwen2 | llama | gemma2 | qwen3
+  std::string model_type;  // qwen2 | llama | gemma2 | qwen3 | gemma3_text
   std::int64_t vocab_size = 0;
   std::int64_t hidden_size = 0;
   std::int64_t intermediate_size = 0;
@@ -43,6 +44,8 @@ struct ModelConfig {
   std::optional<double> final_logit_softcapping;
   double query_pre_attn_scalar = 0;  // attention scores are scaled by this^-0.5
   std::optional<std::int64_t> sliding_window;
+  std::vector<bool> sliding_layers;            // per layer: attends within sliding_window
+  std::optional<double> rope_local_theta;      // sliding layers' rope base (Gemma3)
   std::optional<RopeScaling> rope_scaling;
 
   // The config.json fields that reproduce this config (for saving a model).
@@ -59,7 +62,8 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& wh
 // truncate_prompt (text/truncation.hpp).
 std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_budget);
 
-// Reads `dir`/config.json (or `path` itself when it is a file).
+// Reads `dir`/config.json (or `path` itself when it is a file); a GGUF file gives its metadata
+// (models/gguf_config.hpp).
 ModelConfig load_model_config(const std::filesystem::path& path);
 
 // The family table row of config.model_type; an unsupported type is an error.

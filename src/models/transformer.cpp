@@ -4,6 +4,7 @@
 #include "models/decoder_tensors.hpp"
 #include "runtime/torch_compat.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,12 +25,13 @@ torch::Tensor softcap(const torch::Tensor& x, std::optional<double> cap) {
   return cap ? torch::tanh(x / *cap) * *cap : x;
 }
 
-// Rotary inverse frequencies, with optional linear or Llama-3 scaling.
-std::vector<double> rope_inverse_frequencies(const ModelConfig& c) {
+// Rotary inverse frequencies for base `theta`, with the config's linear or Llama-3 scaling when
+// `scaled` (Gemma3's local layers rotate unscaled, with their own base).
+std::vector<double> rope_inverse_frequencies(const ModelConfig& c, double theta, bool scaled) {
   std::vector<double> inv(static_cast<std::size_t>(c.head_dim / 2));
   for (std::size_t i = 0; i < inv.size(); ++i)
-    inv[i] = 1.0 / std::pow(c.rope_theta, 2.0 * static_cast<double>(i) / c.head_dim);
-  if (!c.rope_scaling) return inv;
+    inv[i] = 1.0 / std::pow(theta, 2.0 * static_cast<double>(i) / c.head_dim);
+  if (!c.rope_scaling || !scaled) return inv;
   const RopeScaling& s = *c.rope_scaling;
   const double old_len = static_cast<double>(s.original_max_position_embeddings);
   for (double& f : inv) {
@@ -71,10 +73,18 @@ torch::Tensor attention_mask(const torch::Tensor& real, const torch::Tensor& q_i
 }  // namespace
 
 struct Transformer::Context {
+  // Rotary tables: all positions [B, 1, T, hd], and each sequence's last one [B, 1, 1, hd].
+  struct Rotary {
+    torch::Tensor cos, sin, cos_last, sin_last;
+  };
   std::int64_t batch = 0, tokens = 0, attention_block = 0;
-  torch::Tensor rows, last;                  // [B]: arange(B), index of each last real token
-  torch::Tensor cos, sin, cos_last, sin_last;  // [B, 1, T, hd] and [B, 1, 1, hd]
+  torch::Tensor rows, last;  // [B]: arange(B), index of each last real token
+  Rotary rotary, local_rotary;  // local_rotary: sliding layers with their own base (Gemma3)
   torch::Tensor mask, mask_last, sliding_mask, sliding_mask_last;
+
+  const Rotary& rotary_of(const Layer& layer) const {
+    return layer.sliding && local_rotary.cos.defined() ? local_rotary : rotary;
+  }
 
   torch::Tensor at_last(const torch::Tensor& x) const { return x.index({rows, last}).unsqueeze(1); }
 };
@@ -121,14 +131,15 @@ Transformer::Transformer(ModelConfig config, Weights weights)
     L.up_bias = get(n.up, l, ".bias", config_.mlp_bias);
     L.down_bias = get(n.down, l, ".bias", config_.mlp_bias);
     L.ffn_post_norm = get(n.ffn_post_norm, l, ".weight");
-    // Hugging Face Gemma2: is_sliding = not bool(layer_idx % 2).
-    L.sliding = family_->alternate_sliding && config_.sliding_window && l % 2 == 0;
+    L.sliding = config_.sliding_window && l < static_cast<std::int64_t>(config_.sliding_layers.size()) &&
+                config_.sliding_layers[static_cast<std::size_t>(l)];
     layers_.push_back(std::move(L));
   }
   embed_ = get(n.embed, 0, ".weight");
   final_norm_ = get(n.final_norm, 0, ".weight");
   head_ = config_.tie_word_embeddings ? embed_ : get(n.lm_head, 0, ".weight");
-  inv_freq_ = rope_inverse_frequencies(config_);
+  inv_freq_ = rope_inverse_frequencies(config_, config_.rope_theta, true);
+  if (config_.rope_local_theta) inv_freq_local_ = rope_inverse_frequencies(config_, *config_.rope_local_theta, false);
 }
 
 Transformer Transformer::load(const std::filesystem::path& dir, torch::ScalarType dtype,
@@ -170,19 +181,23 @@ Transformer::Context Transformer::context(const TokenBatch& batch, std::int64_t 
   if ((ctx.last < 0).any().item<bool>()) fail("batch", "a sequence has no real tokens");
 
   // Angles in float64, then cos/sin in the run dtype.
-  auto inv = torch::tensor(inv_freq_, torch::kFloat64).to(positions.device());
-  auto angles = positions.to(torch::kFloat64).unsqueeze(-1) * inv;  // [B, T, hd/2]
-  angles = torch::cat({angles, angles}, -1).unsqueeze(1);           // [B, 1, T, hd]
-  ctx.cos = angles.cos().to(dtype());
-  ctx.sin = angles.sin().to(dtype());
-  ctx.cos_last = ctx.cos.index({ctx.rows, torch::indexing::Slice(), ctx.last}).unsqueeze(2);
-  ctx.sin_last = ctx.sin.index({ctx.rows, torch::indexing::Slice(), ctx.last}).unsqueeze(2);
+  auto rotary = [&](const std::vector<double>& inv_freq) {
+    auto inv = torch::tensor(inv_freq, torch::kFloat64).to(positions.device());
+    auto angles = positions.to(torch::kFloat64).unsqueeze(-1) * inv;  // [B, T, hd/2]
+    angles = torch::cat({angles, angles}, -1).unsqueeze(1);           // [B, 1, T, hd]
+    Context::Rotary r{angles.cos().to(dtype()), angles.sin().to(dtype()), {}, {}};
+    r.cos_last = r.cos.index({ctx.rows, torch::indexing::Slice(), ctx.last}).unsqueeze(2);
+    r.sin_last = r.sin.index({ctx.rows, torch::indexing::Slice(), ctx.last}).unsqueeze(2);
+    return r;
+  };
+  ctx.rotary = rotary(inv_freq_);
+  if (!inv_freq_local_.empty()) ctx.local_rotary = rotary(inv_freq_local_);
 
   auto all_queries = index.unsqueeze(0).expand({ctx.batch, ctx.tokens});
   auto last_query = ctx.last.unsqueeze(1);
   ctx.mask = attention_mask(real, all_queries, positions, std::nullopt);
   ctx.mask_last = attention_mask(real, last_query, positions, std::nullopt);
-  if (config_.sliding_window && family_->alternate_sliding) {
+  if (std::any_of(layers_.begin(), layers_.end(), [](const Layer& l) { return l.sliding; })) {
     ctx.sliding_mask = attention_mask(real, all_queries, positions, config_.sliding_window);
     ctx.sliding_mask_last = attention_mask(real, last_query, positions, config_.sliding_window);
   }
@@ -201,8 +216,9 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
     q = rms_norm(q, L.q_norm);
     k = rms_norm(k, L.k_norm);
   }
-  q = rope(q, last_only ? ctx.cos_last : ctx.cos, last_only ? ctx.sin_last : ctx.sin);
-  k = rope(k, ctx.cos, ctx.sin);
+  const auto& rot = ctx.rotary_of(L);
+  q = rope(q, last_only ? rot.cos_last : rot.cos, last_only ? rot.sin_last : rot.sin);
+  k = rope(k, rot.cos, rot.sin);
 
   const auto& mask = L.sliding ? (last_only ? ctx.sliding_mask_last : ctx.sliding_mask)
                                : (last_only ? ctx.mask_last : ctx.mask);

