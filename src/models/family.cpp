@@ -54,14 +54,13 @@ std::array<Family, 5> make_families() {
   gemma2.softcapping = true;
 
   // Gemma3: Gemma2's layout plus (1 + w) RMSNorms on q and k; five local layers to a global
-  // one, the local ones with their own rope base; no softcaps.
+  // one, the local ones with their own rope base; softcaps only when the config sets them.
   Family gemma3 = gemma2;
   gemma3.model_type = "gemma3_text";
   gemma3.names.q_norm = "model.layers.{}.self_attn.q_norm";
   gemma3.names.k_norm = "model.layers.{}.self_attn.k_norm";
   gemma3.sliding_pattern = 6;
   gemma3.local_rope = true;
-  gemma3.softcapping = false;
   return {qwen2, llama, gemma2, qwen3, gemma3};
 }
 

@@ -135,12 +135,10 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
   c.activation = parse_activation(f, *family);
   c.query_pre_attn_scalar = static_cast<double>(c.head_dim);
   if (family->query_scalar) c.query_pre_attn_scalar = f.positive_number_or("query_pre_attn_scalar", 256.0);
-  if (family->softcapping) {  // Hugging Face Gemma2Config defaults
-    c.attn_logit_softcapping = f.optional_positive_number("attn_logit_softcapping", 50.0);
-    c.final_logit_softcapping = f.optional_positive_number("final_logit_softcapping", 30.0);
-  } else {
-    for (const char* cap : {"attn_logit_softcapping", "final_logit_softcapping"})
-      if (f.has(cap)) f.bad(cap, "is not supported for model_type '" + c.model_type + "'");
+  if (family->softcapping) {  // Hugging Face Gemma2Config defaults; Gemma3TextConfig has none
+    const bool on = family->sliding_pattern == 2;  // Gemma2's defaults are on (50 / 30)
+    c.attn_logit_softcapping = f.optional_positive_number("attn_logit_softcapping", on ? std::optional(50.0) : std::nullopt);
+    c.final_logit_softcapping = f.optional_positive_number("final_logit_softcapping", on ? std::optional(30.0) : std::nullopt);
   }
   if (family->sliding_pattern > 0) c.sliding_window = f.positive_int_or("sliding_window", 4096);
   c.sliding_layers = parse_sliding_layers(j, f, *family, c.num_hidden_layers);
