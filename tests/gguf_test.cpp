@@ -4,6 +4,7 @@
 #include "base/error.hpp"
 #include "io/gguf_file.hpp"
 #include "io/mapped_file.hpp"
+#include "gguf_bytes.hpp"
 #include "support.hpp"
 
 #include <c10/util/Half.h>
@@ -24,30 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path models_dir() { return fs::path(test_paths::source_dir()) / ".models"; }
-
-// A GGUF file written byte by byte, so each test can break exactly one thing.
-struct GgufBytes {
-  std::string bytes;
-  void u32(std::uint32_t v) { bytes.append(reinterpret_cast<const char*>(&v), 4); }
-  void u64(std::uint64_t v) { bytes.append(reinterpret_cast<const char*>(&v), 8); }
-  void str(const std::string& s) { u64(s.size()); bytes += s; }
-  void header(std::uint64_t tensors, std::uint64_t kvs, std::uint32_t version = 3) {
-    bytes += "GGUF";
-    u32(version);
-    u64(tensors);
-    u64(kvs);
-  }
-  void kv_u32(const std::string& key, std::uint32_t v) { str(key); u32(4); u32(v); }
-  void kv_str(const std::string& key, const std::string& v) { str(key); u32(8); str(v); }
-  void tensor(const std::string& name, std::vector<std::uint64_t> dims, std::uint32_t type, std::uint64_t offset) {
-    str(name);
-    u32(static_cast<std::uint32_t>(dims.size()));
-    for (auto d : dims) u64(d);
-    u32(type);
-    u64(offset);
-  }
-  void pad(std::size_t alignment = 32) { bytes.resize((bytes.size() + alignment - 1) / alignment * alignment, '\0'); }
-};
 
 // Two tensors: an F32 [2, 3] and a Q8_0 row of 32, with a little metadata.
 GgufBytes valid_file() {

@@ -1,6 +1,9 @@
 // Acceptance: token ids equal those of independent implementations (Hugging Face's Rust
-// `tokenizers`, llama.cpp's test vectors) for every reference string under ../shared.
+// `tokenizers`, llama.cpp's test vectors) for every reference string under ../shared, and those
+// of the tokenizers transformers builds from GGUF files (scripts/gguf_tokenizer_reference.py).
 #include "text/tokenizer.hpp"
+
+#include "io/checkpoint_tokenizer.hpp"
 
 #include "base/error.hpp"
 #include "support.hpp"
@@ -120,6 +123,39 @@ TEST(Tokenizer, MatchesHuggingFaceOnEcommerceText) {
     RELMOE_REQUIRE_SHARED(ref);
     EXPECT_EQ(check(tokenizer(std::string("tokenizers/") + m.directory), read_jsonl(shared(ref)), ref), 208u);
   }
+}
+
+fs::path models_dir() { return fs::path(relmoe::test_paths::source_dir()) / ".models"; }
+fs::path models_reference(const std::string& name) { return models_dir() / "reference" / name; }
+
+// The 208 e-commerce strings and the 66 edge cases, with the ids transformers gives them.
+class GgufTokenizers : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufTokenizers, IdsEqualTheTokenizerTransformersBuildsFromTheFile) {
+  auto file = models_dir() / (GetParam() + ".gguf");
+  if (!fs::exists(file)) file = models_reference("vocab") / (GetParam() + ".gguf");
+  const auto reference = models_reference(GetParam() + ".tokens.jsonl");
+  if (!fs::exists(file) || !fs::exists(reference))
+    GTEST_SKIP() << file << " or " << reference << " is missing: run bash scripts/models.sh";
+  const auto tok = relmoe::load_checkpoint_tokenizer(file);
+  EXPECT_EQ(check(*tok, read_jsonl(reference), GetParam()), 274u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Real, GgufTokenizers,
+                         ::testing::Values("gemma-3-270m-q4_k_m", "SmolLM2-135M-Instruct.Q4_1", "qwen2", "llama-bpe",
+                                           "llama-spm"),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(0, info.param.find('.'));
+                           for (char& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
+
+TEST(Tokenizer, Gemma3TokenizerJsonMatchesHuggingFace) {
+  RELMOE_REQUIRE_SHARED("tokenizers/gemma3/tokenizer.json");
+  const auto reference = models_reference("gemma3-tokenizer-json.tokens.jsonl");
+  if (!fs::exists(reference)) GTEST_SKIP() << reference << " is missing: run bash scripts/models.sh";
+  EXPECT_EQ(check(tokenizer("tokenizers/gemma3"), read_jsonl(reference), "gemma3 tokenizer.json"), 274u);
 }
 
 TEST(Tokenizer, MatchesStoryLlamaWithUnknownToken) {

@@ -7,6 +7,7 @@
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
 #include "cli/line_input.hpp"
+#include "io/checkpoint_tokenizer.hpp"
 #include "models/encoder.hpp"
 #include "models/expert.hpp"
 #include "pipeline/bucketing.hpp"
@@ -128,10 +129,7 @@ Model decoder_model(const Options& o) {
 Model encoder_model(const Options& o) {
   auto encoder = std::make_shared<const Encoder>(
       Encoder::load(o.model, parse_dtype(o.dtype), parse_device(o.device), o.allow_unused));
-  std::shared_ptr<const Tokenizer> tokenizer;
-  const std::filesystem::path dir = o.model;
-  if (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "tokenizer.model"))
-    tokenizer = load_tokenizer(dir);
+  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(o.model);
   const auto& c = encoder->config();
   // XLM-R / RoBERTa positions start after pad_token_id.
   const std::int64_t positions = c.max_position_embeddings - (c.family().positions_from_padding ? c.pad_token_id + 1 : 0);

@@ -4,7 +4,7 @@
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
 #include "cli/line_input.hpp"
-#include "text/tokenizer.hpp"
+#include "io/checkpoint_tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +14,7 @@ namespace relmoe::cli {
 namespace {
 
 int run(const std::string& tokenizer_path, bool add_special) {
-  const auto tokenizer = load_tokenizer(tokenizer_path);
+  const auto tokenizer = load_checkpoint_tokenizer(tokenizer_path);
   std::ios::sync_with_stdio(false);
   std::string line, out;
   for (std::size_t number = 1; std::getline(std::cin, line); ++number) {
@@ -43,7 +43,7 @@ const Register command{{
     [](CLI::App& sub) {
       auto tokenizer = std::make_shared<std::string>();
       auto add_special = std::make_shared<bool>(false);
-      sub.add_option("--tokenizer", *tokenizer, "tokenizer.json, tokenizer.model or a directory")->required();
+      sub.add_option("--tokenizer", *tokenizer, "tokenizer.json, tokenizer.model, a directory holding one, or a GGUF file")->required();
       sub.add_flag("--add-special", *add_special, "add BOS/EOS as the tokenizer's post-processor says");
       return [tokenizer, add_special] { return run(*tokenizer, *add_special); };
     }}};

@@ -1,5 +1,6 @@
 #include "models/expert.hpp"
 
+#include "io/checkpoint_tokenizer.hpp"
 #include "models/lora.hpp"
 
 namespace relmoe {
@@ -16,10 +17,7 @@ Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& optio
                               options.allow_unused_tensors);
   if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
   auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));
-  std::shared_ptr<const Tokenizer> tokenizer;
-  if (std::filesystem::exists(dir / "tokenizer.json") ||
-      std::filesystem::exists(dir / "tokenizer.model"))
-    tokenizer = load_tokenizer(dir);
+  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(dir);
   return Expert(std::move(model), std::move(tokenizer), load_expert_text_config(dir));
 }
 
