@@ -135,5 +135,37 @@ INSTANTIATE_TEST_SUITE_P(Real, GgufModel,
                            return std::string(info.param.model_type);
                          });
 
+// `relmoe convert` writes a checkpoint that relmoe loads to the same states and that transformers
+// loads too (scripts/hf_load_check.py, run in .venv when it is there). SmolLM2 only: Gemma's f32
+// copy is 1 GB; docs/RESULTS.md has the same check on it, run by hand.
+TEST(GgufConvert, SmolLM2BecomesACheckpointRelmoeAndTransformersLoad) {
+  const auto gguf = fs::path(test_paths::source_dir()) / ".models" / "SmolLM2-135M-Instruct.Q4_1.gguf";
+  const auto reference = reference_dir() / "SmolLM2-135M-Instruct.Q4_1.hidden.jsonl";
+  if (!fs::exists(gguf) || !fs::exists(reference))
+    GTEST_SKIP() << gguf << " or " << reference << " is missing: run scripts/models.sh";
+  const auto prompts = read_prompts(reference);
+  const auto out = test::scratch_dir() / "converted";
+  const auto convert = test::run_command(std::string(test::binary()) + " convert " + gguf.string() + " --out " + out.string());
+  ASSERT_EQ(convert.status, 0) << convert.output;
+  check_model(out, prompts);
+  const auto tokenizer = find_checkpoint_tokenizer(out);
+  ASSERT_NE(tokenizer, nullptr);
+  for (const auto& p : prompts) EXPECT_EQ(tokenizer->encode(p.text, true), p.ids) << p.text;
+  const auto again = test::run_command(std::string(test::binary()) + " convert " + gguf.string() + " --out " + out.string());
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+
+  const auto python = fs::path(test_paths::source_dir()) / ".venv" / "bin" / "python";
+  if (!fs::exists(python)) GTEST_SKIP() << python << " is missing (bash scripts/python_env.sh): transformers' check skipped";
+  const auto hf = test::run_command("HF_HUB_OFFLINE=1 " + python.string() + " " + test_paths::source_dir() +
+                                    "/scripts/hf_load_check.py " + out.string() + " " + reference.string() + " 4");
+  ASSERT_EQ(hf.status, 0) << hf.output;
+  const auto line = hf.output.substr(hf.output.rfind('{'));
+  const auto result = nlohmann::json::parse(line);
+  EXPECT_TRUE(result["ids_equal"].get<bool>()) << line;
+  EXPECT_LE(result["max_abs_diff"].get<double>(), 1e-3) << line;
+  std::printf("transformers on the converted checkpoint: %s", line.c_str());
+}
+
 }  // namespace
 }  // namespace relmoe

@@ -10,11 +10,11 @@ namespace relmoe {
 namespace {
 
 constexpr std::array<GgufArchitecture, 5> kArchitectures = {{
-    {"llama", "llama", true, false, false},
-    {"qwen2", "qwen2", false, false, false},
-    {"qwen3", "qwen3", false, false, false},
-    {"gemma2", "gemma2", false, true, true},
-    {"gemma3", "gemma3_text", false, true, true},
+    {"llama", "llama", "LlamaForCausalLM", true, false, false},
+    {"qwen2", "qwen2", "Qwen2ForCausalLM", false, false, false},
+    {"qwen3", "qwen3", "Qwen3ForCausalLM", false, false, false},
+    {"gemma2", "gemma2", "Gemma2ForCausalLM", false, true, true},
+    {"gemma3", "gemma3_text", "Gemma3ForCausalLM", false, true, true},
 }};
 
 // llama.cpp's per-layer module names and Hugging Face's (convert_hf_to_gguf.py's tensor map).

@@ -24,6 +24,7 @@ bool is_gguf_file(const std::filesystem::path& path);
 struct GgufArchitecture {
   const char* name;        // general.architecture
   const char* model_type;  // the Hugging Face model_type it converts from
+  const char* hf_class;    // the transformers class of that model with its LM head
   bool permute_qk;         // Q/K rows interleaved for llama.cpp's rope (llama)
   bool norm_plus_one;      // RMSNorm weights stored as 1 + w (Gemma)
   bool sandwich_norms;     // ffn_norm is pre_feedforward_layernorm; post_* norms exist (Gemma)

@@ -271,10 +271,18 @@ json added_tokens_json(const GgufVocabulary& v, const NamedTokens& named) {
   return list;
 }
 
+// Whether BOS / EOS are added: the file's flags; SentencePiece files add BOS unless they say not.
+struct AddedEnds {
+  bool bos, eos;
+};
+
+AddedEnds added_ends(const GgufFile& file, const GgufVocabulary& v, const NamedTokens& named) {
+  return {file.boolean("tokenizer.ggml.add_bos_token").value_or(!v.byte_level) && named.bos.has_value(),
+          file.boolean("tokenizer.ggml.add_eos_token").value_or(false) && named.eos.has_value()};
+}
+
 // transformers' update_post_processor: "[bos:0] $A:0 [eos:0]" and "... [bos:1] $B:1 [eos:1]".
-json post_processor_json(const GgufFile& file, const GgufVocabulary& v, const NamedTokens& named) {
-  const bool add_bos = file.boolean("tokenizer.ggml.add_bos_token").value_or(!v.byte_level) && named.bos;
-  const bool add_eos = file.boolean("tokenizer.ggml.add_eos_token").value_or(false) && named.eos;
+json post_processor_json(const GgufVocabulary& v, const NamedTokens& named, AddedEnds ends) {
   json single = json::array(), pair = json::array(), special = json::object();
   auto token = [&](const NamedToken& named_token, int type_id) {
     const auto& content = named_token.content;
@@ -286,9 +294,9 @@ json post_processor_json(const GgufFile& file, const GgufVocabulary& v, const Na
   for (int side = 0; side < 2; ++side) {
     json& target = side == 0 ? single : pair;
     for (int type_id = 0; type_id <= side; ++type_id) {
-      if (add_bos) target.push_back(token(*named.bos, type_id));
+      if (ends.bos) target.push_back(token(*named.bos, type_id));
       target.push_back(sequence(type_id == 0 ? "A" : "B", type_id));
-      if (add_eos) target.push_back(token(*named.eos, type_id));
+      if (ends.eos) target.push_back(token(*named.eos, type_id));
     }
   }
   return {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", special}};
@@ -304,10 +312,22 @@ json gguf_tokenizer_json(const GgufFile& file) {
   root["normalizer"] = v.gemma ? json{{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}
                                : json(nullptr);
   root["pre_tokenizer"] = pre_tokenizer_json(v);
-  root["post_processor"] = post_processor_json(file, v, named);
+  root["post_processor"] = post_processor_json(v, named, added_ends(file, v, named));
   root["decoder"] = decoder_json(v);
   root["model"] = model_json(file, v);
   return root;
+}
+
+json gguf_tokenizer_config_json(const GgufFile& file) {
+  const auto v = read_vocabulary(file);
+  const auto named = named_tokens(file, v);
+  const auto ends = added_ends(file, v, named);
+  json config = {{"tokenizer_class", "PreTrainedTokenizerFast"}, {"add_bos_token", ends.bos}, {"add_eos_token", ends.eos}};
+  const std::pair<const char*, const std::optional<NamedToken>*> names[] = {
+      {"bos_token", &named.bos}, {"eos_token", &named.eos}, {"unk_token", &named.unk}, {"pad_token", &named.pad}};
+  for (const auto& [key, token] : names)
+    if (*token) config[key] = (*token)->content;
+  return config;
 }
 
 std::unique_ptr<Tokenizer> gguf_tokenizer(const GgufFile& file) {

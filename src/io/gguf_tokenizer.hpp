@@ -20,8 +20,10 @@
 
 namespace relmoe {
 
-// The tokenizer.json text transformers would save for `file` (what `relmoe convert` writes).
+// The tokenizer.json transformers would save for `file` (what `relmoe convert` writes).
 nlohmann::json gguf_tokenizer_json(const GgufFile& file);
+// Its tokenizer_config.json: the named special tokens and add_bos_token / add_eos_token.
+nlohmann::json gguf_tokenizer_config_json(const GgufFile& file);
 
 std::unique_ptr<Tokenizer> gguf_tokenizer(const GgufFile& file);
 

@@ -20,6 +20,7 @@ nlohmann::json gguf_config_json(const GgufFile& file) {
     fail(file.file(), "holds rope_freqs.weight (Llama 3.1 rope scaling), which relmoe does not read from GGUF yet");
 
   nlohmann::json j = {{"model_type", arch.model_type},
+                      {"architectures", {arch.hf_class}},
                       {"vocab_size", embed->dims[1]},
                       {"hidden_size", required("embedding_length")},
                       {"intermediate_size", required("feed_forward_length")},
