@@ -138,6 +138,9 @@ TEST(GgufTokenizer, BadMetadataIsRefusedNamingTheKey) {
   Vocabulary no_scores = sentencepiece(-5);
   no_scores.scores.clear();
   EXPECT_NE(refusal(no_scores).find("needs tokenizer.ggml.merges or tokenizer.ggml.scores"), std::string::npos);
+  Vocabulary no_merges = byte_level();
+  no_merges.merges.clear();
+  EXPECT_NE(refusal(no_merges).find("needs tokenizer.ggml.merges or tokenizer.ggml.scores"), std::string::npos);
   GgufBytes none;
   none.header(0, 1);
   none.kv_str("general.architecture", "llama");

@@ -102,8 +102,9 @@ GgufVocabulary read_vocabulary(const GgufFile& file) {
     for (std::size_t i = 0; i < n; ++i) v.types.push_back(types->integer(i));
   v.scores = check_count(file.array("tokenizer.ggml.scores", GgufType::Float32), "tokenizer.ggml.scores");
   v.merges = file.array("tokenizer.ggml.merges", GgufType::String);
-  if (!v.byte_level && !v.merges && !v.scores && !v.gemma)
-    fail(file.file(), "a SentencePiece vocabulary needs tokenizer.ggml.merges or tokenizer.ggml.scores");
+  // Without merges they are rebuilt from the scores (Gemma: from the order of the tokens).
+  if (!v.merges && !v.scores && !v.gemma)
+    fail(file.file(), "the vocabulary needs tokenizer.ggml.merges or tokenizer.ggml.scores");
 
   v.file_tokens.reserve(n);
   v.tokens.reserve(n);
