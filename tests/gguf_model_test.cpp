@@ -167,5 +167,51 @@ TEST(GgufConvert, SmolLM2BecomesACheckpointRelmoeAndTransformersLoad) {
   std::printf("transformers on the converted checkpoint: %s", line.c_str());
 }
 
+// The text part of a multimodal Gemma 3 checkpoint (config.json text_config, tensors under
+// language_model.model., a vision tower set aside), against transformers' Gemma3Model on the same
+// random weights (scripts/gemma3_multimodal_reference.py).
+TEST(Gemma3Multimodal, TextModelMatchesTransformers) {
+  const auto dir = reference_dir() / "tiny-gemma3-multimodal";
+  const auto reference = reference_dir() / "tiny-gemma3-multimodal.hidden.jsonl";
+  if (!fs::exists(dir) || !fs::exists(reference)) GTEST_SKIP() << dir << " is missing: run scripts/models.sh";
+  const auto config = load_model_config(dir);
+  EXPECT_EQ(config.model_type, "gemma3_text");
+  EXPECT_EQ(config.num_hidden_layers, 7);
+  EXPECT_EQ(config.sliding_layers, (std::vector<bool>{true, true, true, true, true, false, true}));
+  std::vector<Prompt> prompts;
+  std::ifstream in(reference);
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    prompts.push_back({"", "", j["ids"].get<std::vector<TokenId>>(), torch::tensor(j["last_hidden"].get<std::vector<float>>())});
+  }
+  ASSERT_EQ(prompts.size(), 3u);
+  check_model(dir, prompts);
+}
+
+// google/gemma-3-4b-it's config.json names only what differs from Gemma3TextConfig's defaults
+// in its text_config; the rest comes from those defaults, as in transformers.
+TEST(Gemma3Multimodal, SparseTextConfigTakesTransformersDefaults) {
+  const auto config = parse_model_config(nlohmann::json::parse(R"({"architectures": ["Gemma3ForConditionalGeneration"],
+      "model_type": "gemma3", "mm_tokens_per_image": 256, "text_config": {"hidden_size": 2560,
+      "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+      "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+      "vision_config": {"hidden_size": 1152, "model_type": "siglip_vision_model"}})"), "config.json");
+  EXPECT_EQ(config.model_type, "gemma3_text");
+  EXPECT_EQ(config.hidden_size, 2560);
+  EXPECT_EQ(config.num_attention_heads, 8);
+  EXPECT_EQ(config.num_key_value_heads, 4);
+  EXPECT_EQ(config.head_dim, 256);
+  EXPECT_EQ(config.vocab_size, 262208);
+  EXPECT_DOUBLE_EQ(config.query_pre_attn_scalar, 256);
+  EXPECT_DOUBLE_EQ(config.rope_theta, 1e6);
+  EXPECT_EQ(config.rope_local_theta, 10000.0);
+  EXPECT_EQ(config.sliding_window, 1024);
+  ASSERT_EQ(config.sliding_layers.size(), 34u);
+  EXPECT_FALSE(config.sliding_layers[5]);
+  EXPECT_TRUE(config.sliding_layers[6]);
+  ASSERT_TRUE(config.rope_scaling.has_value());
+  EXPECT_DOUBLE_EQ(config.rope_scaling->factor, 8.0);
+}
+
 }  // namespace
 }  // namespace relmoe

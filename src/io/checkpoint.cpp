@@ -60,6 +60,7 @@ struct Checkpoint::Impl {
   std::vector<Shard> shards;
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> where;  // name -> shard, entry
   std::unordered_map<std::string, std::string> aliases;                       // name -> stored name
+  std::string text_prefix;  // where a multimodal checkpoint keeps its text model, else empty
 
   const std::pair<std::size_t, std::size_t>* find(const std::string& name) const {
     auto it = where.find(name);
@@ -70,6 +71,29 @@ struct Checkpoint::Impl {
     return it == where.end() ? nullptr : &it->second;
   }
 };
+
+namespace {
+
+using TensorIndex = std::unordered_map<std::string, std::pair<std::size_t, std::size_t>>;
+
+// A multimodal checkpoint (Gemma 3's Gemma3ForConditionalGeneration) keeps its text model under
+// language_model.model. (model.language_model. as some transformers versions save it) beside a
+// vision tower and a projector. The text model reads under the causal-LM names; the rest is
+// set aside: not the decoder's, and not "unused" either. Returns the prefix, or "".
+std::string alias_text_model(const TensorIndex& where, std::unordered_map<std::string, std::string>& aliases) {
+  for (const std::string prefix : {"language_model.model.", "model.language_model."}) {
+    const bool present =
+        std::any_of(where.begin(), where.end(), [&](const auto& entry) { return entry.first.rfind(prefix, 0) == 0; });
+    if (!present) continue;
+    for (const auto& [name, _] : where)
+      if (name.rfind(prefix, 0) == 0) aliases.emplace("model." + name.substr(prefix.size()), name);
+    if (where.count("language_model.lm_head.weight")) aliases.emplace("lm_head.weight", "language_model.lm_head.weight");
+    return prefix;
+  }
+  return "";
+}
+
+}  // namespace
 
 Checkpoint Checkpoint::open(const fs::path& path) {
   std::vector<fs::path> files;
@@ -110,6 +134,7 @@ Checkpoint Checkpoint::open(const fs::path& path) {
   if (impl->where.count("embed_tokens.weight") && !impl->where.count("model.embed_tokens.weight"))
     for (const auto& [name, _] : impl->where)
       if (name.rfind("lm_head.", 0) != 0) impl->aliases.emplace("model." + name, name);
+  impl->text_prefix = alias_text_model(impl->where, impl->aliases);
   Checkpoint checkpoint;
   checkpoint.impl_ = std::move(impl);
   return checkpoint;
@@ -141,7 +166,10 @@ std::string Checkpoint::stored_name(const std::string& name) const {
 std::vector<std::string> Checkpoint::stored_names() const {
   if (impl_->gguf) return impl_->gguf->names();
   std::vector<std::string> names;
-  for (const auto& [name, _] : impl_->where) names.push_back(name);
+  for (const auto& [name, _] : impl_->where)  // a multimodal checkpoint's: its text model's
+    if (impl_->text_prefix.empty() || name.rfind(impl_->text_prefix, 0) == 0 || name.rfind("lm_head.", 0) == 0 ||
+        name == "language_model.lm_head.weight")
+      names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
 }

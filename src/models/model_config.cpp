@@ -100,10 +100,26 @@ void parse_rope_parameters(const json& j, const std::string& where, ModelConfig&
   }
 }
 
+// Gemma3TextConfig's defaults: a multimodal Gemma 3 config.json (model_type "gemma3") names only
+// what differs from them in its text_config, and transformers fills in the rest.
+json gemma3_text_defaults() {
+  return {{"model_type", "gemma3_text"}, {"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216},
+          {"num_hidden_layers", 26}, {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256},
+          {"hidden_activation", "gelu_pytorch_tanh"}, {"max_position_embeddings", 131072}, {"rms_norm_eps", 1e-6},
+          {"rope_theta", 1000000.0}, {"rope_local_base_freq", 10000.0}, {"query_pre_attn_scalar", 256},
+          {"sliding_window", 4096}, {"sliding_window_pattern", 6}, {"tie_word_embeddings", true}};
+}
+
 }  // namespace
 
 ModelConfig parse_model_config(const json& j, const std::string& where) {
   if (!j.is_object()) fail(where, "expected a JSON object");
+  if (j.value("model_type", json()) == "gemma3" && j.contains("text_config")) {
+    if (!j["text_config"].is_object()) fail(where, "field 'text_config' must be an object");
+    auto text = gemma3_text_defaults();
+    text.update(j["text_config"]);
+    return parse_model_config(text, where + ": text_config");
+  }
   Fields f(j, where);
   ModelConfig c;
   if (!f.has("model_type")) f.bad("model_type", "is missing");
