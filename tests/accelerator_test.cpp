@@ -93,7 +93,7 @@ std::vector<const Pair*> pointers(const std::vector<Pair>& pairs) {
 LaneOptions lane_options(std::int64_t max_batch) {
   LaneOptions o;
   o.feature_dtype = torch::kFloat32;
-  o.batching.max_batch = max_batch;
+  o.hidden.batching.max_batch = max_batch;
   return o;
 }
 
@@ -102,7 +102,7 @@ TEST(LaneOnOom, AnInjectedAllocationFailureIsSplitDownAndGivesThePairByPairState
   const auto pairs = test::tiny_pairs(40);
   auto failing = lane_options(16);
   std::int64_t refused = 0;
-  failing.before_forward = [&](std::int64_t rows, std::int64_t) {
+  failing.hidden.before_forward = [&](std::int64_t rows, std::int64_t) {
     if (rows > 1) {
       ++refused;
       throw OutOfMemory("injected: CUDA out of memory");
@@ -122,7 +122,7 @@ TEST(LaneOnOom, ASinglePromptThatDoesNotFitIsAnErrorNamingTheExpert) {
   const auto moe = test::make_tiny_moe("lane_oom_single", Routing::hard);
   const auto pairs = test::tiny_pairs(5);
   auto failing = lane_options(4);
-  failing.before_forward = [](std::int64_t, std::int64_t) { throw OutOfMemory("injected"); };
+  failing.hidden.before_forward = [](std::int64_t, std::int64_t) { throw OutOfMemory("injected"); };
   LaneStats stats;
   try {
     make_lane("e1", moe.experts[1].dir, failing)->run(pointers(pairs), stats);

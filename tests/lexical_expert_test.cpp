@@ -2,6 +2,7 @@
 // expert reproduces its outputs, and on the real markets it scores like the character n-gram
 // logistic regression a relevance team runs (about 71 % AUC on held-out pairs).
 #include "models/lexical_expert.hpp"
+#include "models/open_expert.hpp"
 
 #include "eval/auc.hpp"
 #include "io/feature_store.hpp"
@@ -75,7 +76,7 @@ TEST(LexicalExpert, SavedExpertGivesTheSameOutputs) {
   const auto expert = relmoe::LexicalExpert::fit(ptrs, small_config());
   const auto dir = relmoe::test::scratch_dir() / "lexical_expert";
   expert.save(dir);
-  ASSERT_TRUE(relmoe::LexicalExpert::is_lexical_directory(dir));
+  ASSERT_TRUE(relmoe::expert_kind(dir) == relmoe::ExpertKind::Lexical);
   const auto back = relmoe::LexicalExpert::load(dir);
   const auto a = expert.run(ptrs), b = back.run(ptrs);
   EXPECT_EQ(a.last_hidden.size(1), expert.width());
@@ -120,7 +121,7 @@ TEST(LexicalExpert, EmbedTrainScoreThroughTheBinary) {
     auto r = relmoe::test::run_command(bin + cmd);
     ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output;
   }
-  EXPECT_TRUE(relmoe::LexicalExpert::is_lexical_directory(dir / "store" / "lex.lexical"));
+  EXPECT_TRUE(relmoe::expert_kind(dir / "store" / "lex.lexical") == relmoe::ExpertKind::Lexical);
   std::map<std::string, float> label;
   for (const auto& p : data.test) label[p.id] = *p.label;
   std::vector<double> scores;

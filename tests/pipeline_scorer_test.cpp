@@ -4,6 +4,7 @@
 #include "io/feature_store.hpp"
 #include "moe/dataset.hpp"
 #include "models/prompt_encoding.hpp"
+#include "moe/model_experts.hpp"
 #include "pipeline/scorer.hpp"
 #include "pipeline/score_output.hpp"
 #include "pipeline_support.hpp"
@@ -182,6 +183,86 @@ TEST(Scorer, MatchesEvalOnTheFeatureStore) {
   EXPECT_EQ(store.experts()[0].dir, fs::absolute(moe.experts[0].dir).lexically_normal().string());
   const auto listed = relmoe::model_experts(store, model->config);
   EXPECT_EQ(listed[2].dir, store.experts()[2].dir);
+}
+
+// `relmoe embed` with `eo` into a fresh store, then experts.json written from it as `relmoe
+// train` writes it; returns the `relmoe eval` scores (the store path) of the model on `pairs`.
+std::vector<double> embed_then_eval(const TinyMoe& moe, const std::vector<relmoe::Pair>& pairs,
+                                   const relmoe::EmbedOptions& eo, const fs::path& store_dir) {
+  fs::remove_all(store_dir);
+  relmoe::embed_features(moe.experts, pairs, store_dir, eo);
+  const auto store = relmoe::FeatureStore::open(store_dir);
+  auto model = relmoe::load_model(moe.model);
+  relmoe::write_model_experts(moe.model, relmoe::model_experts(store, model->config));
+  return relmoe::predict(model, store, relmoe::make_pair_set(store, pairs, model->config, "pairs", false)).scores;
+}
+
+// The largest |score - eval| over the pairs.
+double largest_gap(const Scored& s, const std::vector<double>& eval) {
+  double gap = 0;
+  for (std::size_t i = 0; i < eval.size(); ++i) gap = std::max(gap, std::abs(std::stod(s.rows[i].second) - eval[i]));
+  return gap;
+}
+
+// Features computed exactly as embed computed them (each prompt alone on both sides) leave only
+// the MoE's own f32 rounding between `relmoe score` and `relmoe eval`.
+constexpr double kSameFeatures = 1e-5;
+
+TEST(Scorer, ATokenBudgetBelowThePromptsOnlyBatchesAndScoresEqualEval) {
+  const auto moe = relmoe::test::make_tiny_moe("budget", relmoe::Routing::hard, 2);
+  const auto pairs = relmoe::test::tiny_pairs(80);
+  relmoe::EmbedOptions eo;
+  eo.progress = false;
+  eo.prompt_tokens = 24;  // shorter than many prompts: embed cuts them
+  eo.batch = 1;
+  const auto eval = embed_then_eval(moe, pairs, eo, moe.root / "store");
+  const auto store = relmoe::FeatureStore::open(moe.root / "store");
+  EXPECT_EQ(store.experts()[0].prompt_tokens, 24);
+  EXPECT_EQ(store.experts()[0].run_dtype, "f32");
+  EXPECT_EQ(relmoe::read_model_experts(moe.model)[1].prompt_tokens, 24);
+
+  relmoe::ScoreOptions o;
+  o.batching.token_budget = 16;  // below every cut prompt
+  const auto batched = score(moe, pairs_file(moe, pairs), "budget.tsv", o);
+  ASSERT_EQ(batched.rows.size(), pairs.size());
+  std::int64_t truncated = 0;
+  for (const auto& l : batched.stats.lanes) truncated += l.truncated;
+  EXPECT_GT(truncated, 0);  // the cut mattered
+  EXPECT_LE(largest_gap(batched, eval), relmoe::test::batching_bound(moe));
+  o.batch_invariant = true;
+  EXPECT_LE(largest_gap(score(moe, pairs_file(moe, pairs), "budget_exact.tsv", o), eval), kSameFeatures);
+
+  // Without the recorded cut (an experts.json from before it was kept), prompts run whole and
+  // the scores leave eval's: the record is what keeps them equal.
+  auto listed = relmoe::read_model_experts(moe.model);
+  for (auto& e : listed) e.prompt_tokens = 0;
+  relmoe::write_model_experts(moe.model, listed);
+  EXPECT_GT(largest_gap(score(moe, pairs_file(moe, pairs), "uncut.tsv", o), eval), 100 * kSameFeatures);
+
+  // Resuming the store with another cut would mix two kinds of rows in a column.
+  eo.prompt_tokens = 32;
+  try {
+    relmoe::embed_features(moe.experts, pairs, moe.root / "store", eo);
+    ADD_FAILURE() << "no error";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("embedded in f32 with prompts cut at 24 tokens"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Scorer, RunsEachExpertInTheDtypeEmbedRanIt) {
+  const auto moe = relmoe::test::make_tiny_moe("dtype", relmoe::Routing::full);
+  const auto pairs = relmoe::test::tiny_pairs(40);
+  relmoe::EmbedOptions eo;
+  eo.progress = false;
+  eo.run_dtype = torch::kBFloat16;
+  eo.batch = 1;
+  const auto eval = embed_then_eval(moe, pairs, eo, moe.root / "store");
+  EXPECT_EQ(relmoe::read_model_experts(moe.model)[0].run_dtype, "bf16");
+  relmoe::ScoreOptions o;
+  o.batch_invariant = true;
+  EXPECT_LE(largest_gap(score(moe, pairs_file(moe, pairs), "as_embedded.tsv", o), eval), kSameFeatures);
+  o.run_dtype = torch::kFloat32;  // asked for explicitly: other features, other scores
+  EXPECT_GT(largest_gap(score(moe, pairs_file(moe, pairs), "f32.tsv", o), eval), 100 * kSameFeatures);
 }
 
 TEST(Scorer, CacheServesRepeatedPromptsWithEqualScores) {

@@ -14,6 +14,7 @@ struct EmbedArgs {
   std::vector<std::string> experts;
   std::string data, train, out, dtype = "f32", store_dtype = "f16", device = "cpu";
   int batch = 16, threads = 0;
+  std::int64_t max_prompt_tokens = kDefaultPromptTokens;
   bool allow_unused = false;
   PairInput input;
 };
@@ -29,6 +30,8 @@ const Register command{{"embed", "Extract last-token hidden states of every pair
     sub.add_option("--dtype", args->dtype, "run dtype: f32, bf16, f16");
     sub.add_option("--store-dtype", args->store_dtype, "stored dtype: f16 or f32");
     sub.add_option("--batch", args->batch, "sequences per forward");
+    sub.add_option("--max-prompt-tokens", args->max_prompt_tokens,
+                   "cut longer prompts to this many tokens (recorded in the store; `score` follows it)");
     sub.add_option("--device", args->device, "cpu, cuda, cuda:N or auto");
     sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)");
     sub.add_flag("--allow-unused-tensors", args->allow_unused, "load checkpoints with tensors config.json does not use");
@@ -36,6 +39,8 @@ const Register command{{"embed", "Extract last-token hidden states of every pair
       set_threads(args->threads);
       EmbedOptions options;
       options.batch = args->batch;
+      if (args->max_prompt_tokens < 1) fail("--max-prompt-tokens", "must be at least 1");
+      options.prompt_tokens = args->max_prompt_tokens;
       options.allow_unused_tensors = args->allow_unused;
       options.run_dtype = parse_dtype(args->dtype);
       options.store_dtype = parse_dtype(args->store_dtype);

@@ -14,7 +14,7 @@ namespace {
 struct ScoreArgs {
   std::string model, input, output, shard, mode = "parallel", cache;
   PairInput pairs;
-  std::string dtype = "f32", feature_dtype = "f16", device = "cpu";
+  std::string dtype, feature_dtype = "f16", device = "cpu";
   std::vector<std::string> experts;
   std::int64_t token_budget = 4096, max_batch = 256, chunk = 2048;
   int threads = 0, in_flight = 2;
@@ -53,7 +53,7 @@ int run(const ScoreArgs& a) {
   o.chunk = a.chunk;
   o.in_flight = std::max(1, a.in_flight);
   o.threads = a.threads;
-  o.run_dtype = parse_dtype(a.dtype);
+  if (!a.dtype.empty()) o.run_dtype = parse_dtype(a.dtype);
   o.feature_dtype = parse_dtype(a.feature_dtype);
   if (o.feature_dtype == torch::kBFloat16) fail("--feature-dtype", "must be f16 or f32");
   o.devices = parse_devices(a.device);
@@ -96,7 +96,9 @@ const Register command{{"score", "Score a pairs file with a trained MoE: bulk ro
         ->capture_default_str();
     app.add_option("--budget", a->budget,
                    "hard routing: mean expert seconds per pair each chunk may spend (0: none; default: the model's)");
-    app.add_option("--token-budget", a->token_budget, "padded tokens per micro-batch")->capture_default_str();
+    app.add_option("--token-budget", a->token_budget,
+                   "padded tokens per micro-batch (batching only: prompts are cut as `embed` cut them)")
+        ->capture_default_str();
     app.add_option("--max-batch", a->max_batch, "sequences per micro-batch at most")->capture_default_str();
     app.add_flag("--batch-invariant", a->batch_invariant,
                  "score every pair on its own: bit-identical scores whatever the shard, chunk, resume point, "
@@ -108,7 +110,7 @@ const Register command{{"score", "Score a pairs file with a trained MoE: bulk ro
         ->capture_default_str();
     app.add_option("--device", a->device, "cpu, cuda, cuda:N, auto, or a comma list assigned to lanes in turn")
         ->capture_default_str();
-    app.add_option("--dtype", a->dtype, "expert run dtype: f32, bf16, f16")->capture_default_str();
+    app.add_option("--dtype", a->dtype, "expert run dtype: f32, bf16, f16 (default: the dtype `embed` ran each in)");
     app.add_option("--feature-dtype", a->feature_dtype,
                    "round hidden states to this before fusion, as the feature store the model was trained on kept "
                    "them (f16 or f32)")

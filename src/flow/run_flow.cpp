@@ -4,8 +4,10 @@
 #include "io/json_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/feature_store.hpp"
+#include "io/gguf_tensors.hpp"
 #include "io/pair_reader.hpp"
 #include "models/lexical_expert.hpp"
+#include "models/open_expert.hpp"
 #include "models/model_config.hpp"
 
 #include <spdlog/spdlog.h>
@@ -133,7 +135,7 @@ void add_measured(Json& j, const Json& facts, double cost) {
 
 // One row of the report's expert table.
 Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json& facts) {
-  if (LexicalExpert::is_lexical_directory(column.dir)) {
+  if (expert_kind(column.dir) == ExpertKind::Lexical) {
     const auto lexical = LexicalExpert::load(column.dir);
     const auto& c = lexical.config();
     Json j = {{"name", e.name},
@@ -148,7 +150,7 @@ Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json
     return j;
   }
   const auto& dir = column.dir;
-  const auto config = load_model_config(dir / "config.json");
+  const auto config = load_model_config(dir);
   std::int64_t parameters = 0;
   const auto checkpoint = Checkpoint::open(dir);
   for (const auto& name : checkpoint.names()) {
@@ -167,7 +169,9 @@ Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json
                         ? std::to_string(e.recipe->pretrain_steps) + " steps on the corpus"
                         : "none";
   } else {
-    j["tokenizer"] = fs::exists(dir / "tokenizer.json") ? "tokenizer.json" : "tokenizer.model";
+    j["tokenizer"] = is_gguf_file(dir)                        ? "GGUF metadata"
+                     : fs::exists(dir / "tokenizer.json") ? "tokenizer.json"
+                                                          : "tokenizer.model";
     j["pretrain"] = "given checkpoint";
   }
   add_measured(j, facts, column.cost);

@@ -20,6 +20,8 @@ nlohmann::json to_json(const ExpertRecord& e) {
   if (e.width > 0) j["width"] = e.width;
   if (!e.dir.empty()) j["dir"] = e.dir.string();
   if (e.cost > 0) j["cost_s_per_pair"] = e.cost;
+  if (e.prompt_tokens > 0) j["prompt_tokens"] = e.prompt_tokens;
+  if (!e.run_dtype.empty()) j["run_dtype"] = e.run_dtype;
   return j;
 }
 
@@ -29,6 +31,11 @@ ExpertRecord expert_record_from_json(const nlohmann::json& j, const std::string&
     if (e.width < 0) fail(where, "expert '" + e.name + "' has a negative width");
     e.cost = j.value("cost_s_per_pair", 0.0);
     if (!(e.cost >= 0) || !std::isfinite(e.cost)) fail(where, "expert '" + e.name + "' has a cost_s_per_pair that is not a non-negative number");
+    e.prompt_tokens = j.value("prompt_tokens", std::int64_t{0});
+    if (e.prompt_tokens < 0) fail(where, "expert '" + e.name + "' has a negative prompt_tokens");
+    e.run_dtype = j.value("run_dtype", std::string());
+    if (!e.run_dtype.empty() && e.run_dtype != "f32" && e.run_dtype != "bf16" && e.run_dtype != "f16")
+      fail(where, "expert '" + e.name + "' has run_dtype '" + e.run_dtype + "' (expected f32, bf16 or f16)");
     return e;
   } catch (const nlohmann::json::exception& ex) {
     fail(where, std::string("missing or mistyped expert field: ") + ex.what());

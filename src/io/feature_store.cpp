@@ -43,6 +43,10 @@ fs::path score_path(const fs::path& dir, const std::string& name) { return dir /
 
 std::string sys_error() { return std::strerror(errno); }
 
+std::string how_run(const ExpertRecord& e) {
+  return e.run_dtype + " with prompts cut at " + std::to_string(e.prompt_tokens) + " tokens";
+}
+
 void check_name(const std::string& name) {
   if (name.empty() || name.find_first_of("/\\\n\t") != std::string::npos || name[0] == '.')
     fail("feature store", "expert name '" + name + "' is not usable as a file name");
@@ -176,6 +180,10 @@ FeatureStoreWriter::FeatureStoreWriter(const fs::path& dir, const std::vector<st
                dtype_name(it->dtype) + (it->has_score ? " with" : " without") +
                " scores; the writer asks for width " + std::to_string(spec.width) + " " +
                dtype_name(spec.dtype) + (spec.has_score ? " with" : " without") + " scores");
+    } else if (!it->run_dtype.empty() && !spec.run_dtype.empty() && how_run(*it) != how_run(spec)) {
+      // Rows computed two ways would make one column of two different features.
+      fail((dir / "manifest.json").string(), "expert '" + spec.name + "' was embedded in " + how_run(*it) +
+                                                 "; this run asks for " + how_run(spec));
     }
   }
   write_manifest();

@@ -5,7 +5,8 @@
 // A store is a directory:
 //   manifest.json      {"format": "relmoe-features", "version": 1, "rows": R,
 //                       "experts": [{"name", "width", "dtype": "f16"|"f32", "has_score",
-//                                    "rows_complete", "dir", "cost_s_per_pair"}]}
+//                                    "rows_complete", "dir", "cost_s_per_pair",
+//                                    "prompt_tokens", "run_dtype"}]}
 //   ids.txt            the R pair ids, one per line, in row order (unique)
 //   <expert>.bin       row-major [R, width] little-endian f16 or f32 hidden states
 //   <expert>.score.bin [R] f32 score = logit(yes) - logit(no) (only when has_score)
@@ -37,7 +38,8 @@ struct ExpertColumn : ExpertRecord {
 class FeatureStoreWriter {
  public:
   // Creates `dir` for `ids`, or resumes the store already there: its ids must equal `ids`,
-  // experts already present must match name, width, dtype and has_score; new experts are added.
+  // experts already present must match name, width, dtype and has_score (and the run dtype and
+  // prompt limit, when both sides record them); new experts are added.
   // Each expert's files are cut back to its committed rows.
   FeatureStoreWriter(const std::filesystem::path& dir, const std::vector<std::string>& ids,
                      const std::vector<ExpertColumn>& experts);

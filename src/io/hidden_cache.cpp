@@ -25,32 +25,38 @@ namespace {
 
 std::string sys_error() { return std::strerror(errno); }
 
-// Changes when the expert's files are replaced or retrained in place.
-std::uint64_t fingerprint(const fs::path& dir) {
+std::string file_entry(const fs::directory_entry& e) {
+  const auto mtime = e.last_write_time().time_since_epoch().count();
+  return e.path().filename().string() + ":" + std::to_string(e.file_size()) + ":" + std::to_string(mtime);
+}
+
+// Changes when the expert's files (a checkpoint directory or one GGUF file) are replaced or
+// retrained in place.
+std::uint64_t fingerprint(const fs::path& expert) {
   std::vector<std::string> entries;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const auto mtime = e.last_write_time().time_since_epoch().count();
-    entries.push_back(e.path().filename().string() + ":" + std::to_string(e.file_size()) + ":" +
-                      std::to_string(mtime));
-  }
+  if (fs::is_regular_file(expert)) entries.push_back(file_entry(fs::directory_entry(expert)));
+  else
+    for (const auto& e : fs::directory_iterator(expert))
+      if (e.is_regular_file()) entries.push_back(file_entry(e));
   std::sort(entries.begin(), entries.end());
   std::string all;
   for (const auto& s : entries) all += s + "\n";
   return hash64(all);
 }
 
-void check_owner(const fs::path& meta, std::int64_t width, std::uint64_t print, const std::string& expert_dir) {
-  const nlohmann::json want = {{"width", width}, {"fingerprint", std::to_string(print)}, {"expert_dir", expert_dir}};
+void check_owner(const fs::path& meta, const nlohmann::json& want) {
   if (!fs::exists(meta)) {
     write_atomically(meta, want.dump(2) + "\n");
     return;
   }
   const nlohmann::json have = read_json_file(meta);
-  if (have.value("width", std::int64_t{-1}) != width || have.value("fingerprint", "") != want["fingerprint"])
+  if (have.value("width", std::int64_t{-1}) != want["width"] || have.value("fingerprint", "") != want["fingerprint"])
     fail(meta.string(), "the cache was filled by another version of this expert (" +
                             have.value("expert_dir", std::string("?")) +
                             "); use another --cache directory or delete this one");
+  if (have.value("run", "") != want["run"])
+    fail(meta.string(), "the cache was filled by a run in " + have.value("run", std::string("?")) + "; this run is in " +
+                            want["run"].get<std::string>() + ": use another --cache directory");
 }
 
 }  // namespace
@@ -60,10 +66,13 @@ HiddenCache::Key HiddenCache::key_of(std::string_view prompt) {
 }
 
 HiddenCache::HiddenCache(const fs::path& dir, const std::string& expert, const fs::path& expert_dir,
-                         std::int64_t width)
+                         std::int64_t width, const std::string& run)
     : path_(dir / (expert + ".cache")), width_(width), record_bytes_(16 + 4 * width + 8) {
   fs::create_directories(dir);
-  check_owner(dir / (expert + ".json"), width, fingerprint(expert_dir), fs::absolute(expert_dir).string());
+  check_owner(dir / (expert + ".json"), {{"width", width},
+                                         {"fingerprint", std::to_string(fingerprint(expert_dir))},
+                                         {"expert_dir", fs::absolute(expert_dir).string()},
+                                         {"run", run}});
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd_ < 0) fail(path_.string(), "cannot open: " + sys_error());
   struct stat st {};

@@ -2,8 +2,9 @@
 // Optional on-disk cache of one expert's hidden states, keyed by the prompt text the expert
 // sees: a pair whose prompt was computed before (a repeated query-item pair, a rerun over
 // overlapping data) skips the expert.
-//   DIR/<expert>.json   what the cache belongs to: width and a fingerprint of the expert
-//                       directory (file names, sizes, mtimes); a mismatch is an error
+//   DIR/<expert>.json   what the cache belongs to: width, a fingerprint of the expert's files
+//                       (names, sizes, mtimes) and how it was run (dtype, prompt cut); a
+//                       mismatch is an error
 //   DIR/<expert>.cache  fixed-size records: key (two independent 64-bit hashes of the prompt),
 //                       width f32 values, 64-bit check hash of those values
 // Records are appended without fsync: a lost or torn record (cut off on open, or failing its
@@ -24,8 +25,10 @@ class HiddenCache {
   };
   static Key key_of(std::string_view prompt);
 
+  // `expert_dir` is the checkpoint directory or GGUF file; `run` says how its hidden states
+  // are computed (another run dtype or prompt cut gives other rows).
   HiddenCache(const std::filesystem::path& dir, const std::string& expert,
-              const std::filesystem::path& expert_dir, std::int64_t width);
+              const std::filesystem::path& expert_dir, std::int64_t width, const std::string& run);
   ~HiddenCache();
   HiddenCache(const HiddenCache&) = delete;
   HiddenCache& operator=(const HiddenCache&) = delete;

@@ -88,11 +88,6 @@ void LexicalExpert::save(const fs::path& dir) const {
   write_json_file(dir / "config.json", config_json(config_, width()));  // last: the directory is complete
 }
 
-bool LexicalExpert::is_lexical_directory(const fs::path& dir) {
-  const auto j = read_json_file_or_null(dir / "config.json");
-  return j.is_object() && j.value("model_type", std::string()) == kModelType;
-}
-
 LexicalExpert LexicalExpert::load(const fs::path& dir) {
   const auto path = dir / "config.json";
   const auto j = read_json_file(path);

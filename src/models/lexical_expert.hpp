@@ -28,8 +28,6 @@ class LexicalExpert {
 
   static LexicalExpert fit(const std::vector<const Pair*>& train, const LexicalConfig& config);
   static LexicalExpert load(const std::filesystem::path& dir);
-  // Whether `dir` holds a fitted lexical expert (its config.json names the model type).
-  static bool is_lexical_directory(const std::filesystem::path& dir);
   void save(const std::filesystem::path& dir) const;
 
   std::int64_t width() const { return 1 + kLexicalStats + config_.sketch; }

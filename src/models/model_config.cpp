@@ -166,8 +166,8 @@ ModelConfig parse_model_config(const json& j, const std::string& where) {
   return c;
 }
 
-std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_budget) {
-  return config.max_position_embeddings > 0 ? std::min(config.max_position_embeddings, token_budget) : token_budget;
+std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t limit) {
+  return config.max_position_embeddings > 0 ? std::min(config.max_position_embeddings, limit) : limit;
 }
 
 const Family& family_of(const ModelConfig& config) {

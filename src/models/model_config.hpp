@@ -56,11 +56,11 @@ struct ModelConfig {
 // names the offending field.
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& where);
 
-// The longest prompt a batch of this model takes: its positions (max_position_embeddings,
-// when the config gives them) and never more than one batch's token budget, so attention
-// memory is bounded by the budget whatever one row holds. Longer prompts are cut by
+// The longest prompt this model is given: `limit` (the run's prompt-token limit, which bounds
+// what one row costs whatever the input holds), lowered to the model's positions
+// (max_position_embeddings) when the config gives them. Longer prompts are cut by
 // truncate_prompt (text/truncation.hpp).
-std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t token_budget);
+std::int64_t max_prompt_tokens(const ModelConfig& config, std::int64_t limit);
 
 // Reads `dir`/config.json (or `path` itself when it is a file); a GGUF file gives its metadata
 // (models/gguf_config.hpp).

@@ -15,9 +15,14 @@ namespace relmoe {
 
 class Expert;
 
+// The prompt-token limit `relmoe embed` cuts prompts to unless told otherwise (and the one
+// assumed for an expert embedded before the limit was recorded); an expert's own context
+// length lowers it (max_prompt_tokens, models/model_config.hpp).
+inline constexpr std::int64_t kDefaultPromptTokens = 4096;
+
 class PromptEncoder {
  public:
-  // `expert` names the expert in errors; `limit` is max_prompt_tokens(config, token budget).
+  // `expert` names the expert in errors; `limit` is max_prompt_tokens(config, the prompt-token limit).
   PromptEncoder(const Tokenizer& tokenizer, PromptTemplate prompt, std::size_t limit, std::string expert);
   // An expert's own tokenizer and template; an expert without a tokenizer is an error naming it.
   static PromptEncoder of(const Expert& expert, const std::string& name, std::size_t limit);

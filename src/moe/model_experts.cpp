@@ -2,15 +2,15 @@
 
 #include "base/error.hpp"
 #include "io/json_file.hpp"
-#include "models/lexical_expert.hpp"
+#include "models/open_expert.hpp"
 #include "moe/dataset.hpp"
 
 namespace relmoe {
 
 bool is_feature_expert(const FeatureStore& store, const std::string& expert) {
   const auto& column = store.experts()[store.expert_index(expert)];
-  return LexicalExpert::is_lexical_directory(column.dir) ||
-         LexicalExpert::is_lexical_directory(store.dir() / (column.name + ".lexical"));
+  return expert_kind(column.dir) == ExpertKind::Lexical ||
+         expert_kind(store.dir() / (column.name + ".lexical")) == ExpertKind::Lexical;
 }
 
 namespace fs = std::filesystem;

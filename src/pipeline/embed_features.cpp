@@ -3,97 +3,61 @@
 #include "base/error.hpp"
 #include "base/progress.hpp"
 #include "io/feature_store.hpp"
-#include "models/expert.hpp"
-#include "models/lexical_expert.hpp"
-#include "pipeline/bucketing.hpp"
-#include "models/prompt_encoding.hpp"
+#include "models/open_expert.hpp"
+#include "pipeline/hidden_state_engine.hpp"
+#include "runtime/compute.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <numeric>
 #include <unordered_set>
 
 namespace relmoe {
 namespace {
 
-std::vector<std::vector<TokenId>> prompt_ids(const Expert& expert, const ExpertRecord& spec,
-                                             const std::vector<Pair>& pairs, std::size_t begin,
-                                             std::size_t end, std::int64_t& truncated) {
-  const auto limit = static_cast<std::size_t>(max_prompt_tokens(expert.model().config(), BatchPlanOptions{}.token_budget));
-  const auto prompts = PromptEncoder::of(expert, spec.name, limit);
-  std::vector<std::vector<TokenId>> ids;
-  ids.reserve(end - begin);
-  for (std::size_t r = begin; r < end; ++r) ids.push_back(prompts.encode(pairs[r], truncated));
-  return ids;
-}
-
-// Runs one window: sequences sorted by length and cut under the token budget (at most `batch`
-// per forward) so batches carry little padding, then the outputs put back in row order.
-ExpertOutput run_window(const Expert& expert, const std::vector<std::vector<TokenId>>& ids, int batch) {
-  std::vector<std::int64_t> lengths;
-  for (const auto& s : ids) lengths.push_back(static_cast<std::int64_t>(s.size()));
-  std::vector<std::int64_t> order;
-  std::vector<torch::Tensor> hidden, scores;
-  for (const auto& plan : plan_batches(lengths, {BatchPlanOptions{}.token_budget, batch, true})) {
-    std::vector<std::vector<TokenId>> chunk;
-    for (const auto i : plan) chunk.push_back(ids[i]);
-    order.insert(order.end(), plan.begin(), plan.end());
-    auto out = expert.hidden(chunk);
-    hidden.push_back(out.last_hidden.to(torch::kCPU, torch::kFloat32));
-    if (out.score.defined()) scores.push_back(out.score.to(torch::kCPU, torch::kFloat32));
-  }
-  auto inverse = torch::empty({static_cast<std::int64_t>(order.size())}, torch::kLong);
-  inverse.index_put_({torch::tensor(order)}, torch::arange(static_cast<std::int64_t>(order.size())));
-  ExpertOutput result{torch::cat(hidden).index_select(0, inverse), {}};
-  if (!scores.empty()) result.score = torch::cat(scores).index_select(0, inverse);
-  return result;
-}
-
 double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Embeds rows from the first one not committed; returns the seconds per pair that took (prompt
-// encoding + forward), or 0 when every row was done before.
-double embed_expert(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
+std::vector<const Pair*> window_of(const std::vector<Pair>& pairs, std::size_t begin, std::size_t end) {
+  std::vector<const Pair*> out;
+  for (std::size_t r = begin; r < end; ++r) out.push_back(&pairs[r]);
+  return out;
+}
+
+// Embeds rows from the first one not committed, one window at a time (its prompts sorted by
+// length and batched by the engine); returns the seconds per pair that took (prompt encoding +
+// forward), or 0 when every row was done before.
+double embed_expert(const ExpertRecord& spec, HiddenStateEngine& engine, const std::vector<Pair>& pairs,
                     FeatureStoreWriter& writer, const EmbedOptions& options) {
   const auto rows = static_cast<std::size_t>(writer.rows());
   const std::size_t first = static_cast<std::size_t>(writer.next_row(spec.name));
   std::size_t row = first;
   Progress progress("embed " + spec.name, rows);
   progress.set(row);
-  std::int64_t truncated = 0;
-  double seconds = 0;
+  LaneStats stats;
   while (row < rows) {
     const std::size_t end = std::min(rows, row + static_cast<std::size_t>(options.window));
-    const auto start = std::chrono::steady_clock::now();
-    auto ids = prompt_ids(expert, spec, pairs, row, end, truncated);
-    auto out = run_window(expert, ids, options.batch);
-    seconds += since(start);
-    if (const auto bad = first_non_finite_row(out); bad >= 0)
-      fail("pair '" + pairs[row + static_cast<std::size_t>(bad)].id + "'",
-           "expert '" + spec.name + "' produced a non-finite hidden state or score");
+    const auto out = engine.run(window_of(pairs, row, end), stats);
     writer.append(spec.name, out.last_hidden, out.score);
     writer.commit();
     row = end;
     progress.set(row);
   }
   progress.finish();
-  if (truncated > 0)
-    spdlog::warn("embed {}: {} prompts were longer than the expert takes and lost their middle", spec.name, truncated);
-  return row > first ? seconds / static_cast<double>(row - first) : 0.0;
+  if (stats.truncated > 0)
+    spdlog::warn("embed {}: {} prompts were longer than {} tokens and lost their middle", spec.name, stats.truncated,
+                 engine.prompt_tokens());
+  return row > first ? stats.busy_s / static_cast<double>(row - first) : 0.0;
 }
 
 // The cost of a column filled before costs were recorded: one window of pairs, timed.
-double measure_cost(const ExpertRecord& spec, const Expert& expert, const std::vector<Pair>& pairs,
-                    const EmbedOptions& options) {
+double measure_cost(HiddenStateEngine& engine, const std::vector<Pair>& pairs, const EmbedOptions& options) {
   const auto n = std::min(pairs.size(), static_cast<std::size_t>(options.window));
-  std::int64_t truncated = 0;
-  const auto start = std::chrono::steady_clock::now();
-  run_window(expert, prompt_ids(expert, spec, pairs, 0, n, truncated), options.batch);
-  return since(start) / static_cast<double>(n);
+  LaneStats stats;
+  engine.run(window_of(pairs, 0, n), stats);
+  return stats.busy_s / static_cast<double>(n);
 }
 
 // Fits the lexical expert (cross-fitted for the training rows), saves it beside the store and
@@ -153,13 +117,22 @@ void embed_features(const std::vector<ExpertRecord>& experts, const std::vector<
       embed_lexical(spec, pairs, ids, store, options);
       continue;
     }
-    const Expert expert = Expert::load(spec.dir, {options.run_dtype, options.device, options.allow_unused_tensors});
-    const ExpertColumn column{{spec.name, std::filesystem::absolute(spec.dir).lexically_normal(),
-                               expert.model().config().hidden_size},
-                              options.store_dtype, expert.answer_ids().has_value(), 0};
+    auto opened = open_expert(spec.dir, {options.run_dtype, options.device, options.allow_unused_tensors});
+    if (std::holds_alternative<LexicalExpert>(opened))
+      fail("--expert " + spec.name + "=" + spec.dir.string(),
+           "is a fitted lexical expert; embed fits its own: --expert " + spec.name + "=" + kBuiltinLexical + " --train TRAIN");
+    HiddenStateOptions engine_options;
+    engine_options.batching = {BatchPlanOptions{}.token_budget, options.batch, true};
+    engine_options.prompt_tokens = options.prompt_tokens;
+    engine_options.scores = true;
+    HiddenStateEngine engine(spec.name, spec.dir, std::move(std::get<Expert>(opened)), engine_options);
+    ExpertColumn column{{spec.name, std::filesystem::absolute(spec.dir).lexically_normal(), engine.width()},
+                        options.store_dtype, engine.expert().answer_ids().has_value(), 0};
+    column.prompt_tokens = engine.prompt_tokens();
+    column.run_dtype = dtype_name(engine.expert().model().dtype());
     FeatureStoreWriter writer(store, ids, {column});
-    double cost = embed_expert(spec, expert, pairs, writer, options);
-    if (cost == 0 && store_cost(store, spec.name) == 0) cost = measure_cost(spec, expert, pairs, options);
+    double cost = embed_expert(spec, engine, pairs, writer, options);
+    if (cost == 0 && store_cost(store, spec.name) == 0) cost = measure_cost(engine, pairs, options);
     if (cost > 0) {
       writer.set_cost(spec.name, cost);
       writer.commit();

@@ -3,12 +3,15 @@
 // hidden state (and the answer-token score when the expert defines one). Resumable: rows already
 // committed for an expert are skipped, and each window of rows is committed as it completes.
 // Each column records the expert's measured seconds per pair (prompt encoding + forward, or the
-// lexical model's features; a column filled before costs were kept gets one window timed).
+// lexical model's features; a column filled before costs were kept gets one window timed), and
+// how it was run (the prompt-token limit, the run dtype), which `relmoe score` then follows.
+// Decoder experts run through the scorer's own engine (pipeline/hidden_state_engine.hpp).
 // The built-in lexical expert is fitted on the training pairs first and saved beside the store
 // (STORE/<name>.lexical/, the directory its column records, so `relmoe score` can run it).
+#include "io/expert_record.hpp"
 #include "io/pair.hpp"
 #include "models/lexical_features.hpp"
-#include "io/expert_record.hpp"
+#include "models/prompt_encoding.hpp"
 
 #include <torch/torch.h>
 
@@ -21,6 +24,7 @@ namespace relmoe {
 struct EmbedOptions {
   int batch = 16;                                  // sequences per forward
   int window = 512;                                // rows sorted by length and committed together
+  std::int64_t prompt_tokens = kDefaultPromptTokens;  // prompts cut to this (recorded per column)
   torch::ScalarType run_dtype = torch::kFloat32;   // expert weights and activations
   torch::ScalarType store_dtype = torch::kFloat16; // hidden states on disk
   torch::Device device = torch::kCPU;

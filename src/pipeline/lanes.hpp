@@ -1,17 +1,16 @@
 #pragma once
 // Expert lanes: each expert of the MoE as a worker that turns a queue of pairs into hidden
-// states. A decoder's lane renders and tokenises prompts, looks them up in the optional
-// hidden-state cache, deduplicates, cuts length-sorted micro-batches under a token budget and
-// runs the expert; a lexical expert's lane computes its features. Both round to the feature
-// dtype the MoE was trained on (the store's f16 by default).
+// states. A decoder's lane is the hidden-state engine (pipeline/hidden_state_engine.hpp: prompts,
+// cache, batches, forward, the same one `relmoe embed` runs); a lexical expert's lane computes its
+// features. Decoder states are rounded to the feature dtype the MoE was trained on (the store's
+// f16 by default).
 //
 // Concurrency: a LaneWorker is a thread with a FIFO of jobs. In parallel mode every lane gets
 // one, with its own intra-op thread count (libtorch's OpenMP team size is per calling
 // thread), so the experts' forwards overlap with each other, with reading/routing of the next
 // chunk and with fusion of the previous one. On CUDA each lane can hold its own device.
 #include "io/pair.hpp"
-#include "models/expert.hpp"
-#include "pipeline/bucketing.hpp"
+#include "pipeline/hidden_state_engine.hpp"
 #include "runtime/accelerator.hpp"
 
 #include <torch/torch.h>
@@ -30,25 +29,10 @@
 
 namespace relmoe {
 
-struct LaneStats {
-  std::int64_t pairs = 0;       // pairs routed to the expert
-  std::int64_t computed = 0;    // sequences actually run (after cache hits and duplicates)
-  std::int64_t cache_hits = 0;
-  std::int64_t truncated = 0;   // prompts cut to the expert's prompt limit (text/truncation.hpp)
-  std::int64_t oom_splits = 0;  // batches split in two after running out of memory
-  PaddingStats padding;
-  double tokenize_s = 0, forward_s = 0, busy_s = 0;
-  LaneStats& operator+=(const LaneStats& o);
-};
-
 struct LaneOptions {
   ExpertOptions expert;
-  BatchPlanOptions batching;
+  HiddenStateOptions hidden;                          // batching, prompt cut, cache, fault injection
   torch::ScalarType feature_dtype = torch::kFloat16;  // hidden states rounded to this (f16 or f32)
-  std::filesystem::path cache_dir;                    // empty: no cache
-  // Called inside each forward with its rows and tokens: tests inject faults through it (an
-  // OutOfMemory thrown here is split and retried as a real one would be).
-  std::function<void(std::int64_t rows, std::int64_t tokens)> before_forward;
 };
 
 // One expert of the MoE as the scorer runs it: pairs in, hidden states out.
@@ -63,8 +47,8 @@ class ExpertLane {
   virtual const LaneStream* stream() const { return nullptr; }
 };
 
-// The lane of the expert in `dir`: a decoder checkpoint (prompts, cache, batches, forward) or a
-// fitted lexical expert (models/lexical_expert.hpp).
+// The lane of the expert at `dir`: a decoder checkpoint or GGUF file, or a fitted lexical expert
+// (models/open_expert.hpp decides which).
 std::unique_ptr<ExpertLane> make_lane(const std::string& name, const std::filesystem::path& dir,
                                       const LaneOptions& options);
 

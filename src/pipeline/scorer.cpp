@@ -9,6 +9,7 @@
 #include "runtime/compute.hpp"
 
 #include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -46,13 +47,10 @@ struct Work {
   bool any = false;  // false: the input is exhausted
 };
 
-std::string dtype_name(torch::ScalarType t) {
-  return t == torch::kFloat32 ? "f32" : t == torch::kFloat16 ? "f16" : "bf16";
-}
-
 json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vector<ExpertRecord>& experts) {
   json ex = json::array();
-  for (const auto& e : experts) ex.push_back({{"name", e.name}, {"dir", e.dir.string()}});
+  for (const auto& e : experts)
+    ex.push_back({{"name", e.name}, {"dir", e.dir.string()}, {"prompt_tokens", e.prompt_tokens}, {"run_dtype", e.run_dtype}});
   json columns = json::object();
   for (const auto& [k, v] : job.columns) columns[k] = v;
   return {{"input", fs::absolute(job.input).lexically_normal().string()},
@@ -67,13 +65,24 @@ json run_description(const ScoreJob& job, const ScoreOptions& o, const std::vect
             {"sort_by_length", o.batching.sort_by_length},
             {"batch_invariant", o.batch_invariant},
             {"feature_dtype", dtype_name(o.feature_dtype)},
-            {"run_dtype", dtype_name(o.run_dtype)},
+            {"run_dtype", o.run_dtype ? dtype_name(*o.run_dtype) : "as embedded"},
             {"with_experts", o.with_experts},
             {"budget", o.budget ? json(*o.budget) : json(nullptr)},
             {"skip_bad", o.skip_bad},
             {"columns", columns},
             {"format", job.format == PairFormat::Auto ? "auto" : job.format == PairFormat::Tsv ? "tsv"
                        : job.format == PairFormat::Csv ? "csv" : "jsonl"}}}};
+}
+
+// The dtype expert `e` runs in: the one asked for, else the one embed recorded, else f32. A dtype
+// other than embed's gives features the MoE was not trained on: said once, not refused (a GPU
+// run in bf16 of experts embedded in f32 is a choice).
+torch::ScalarType run_dtype_of(const ExpertRecord& e, const std::optional<torch::ScalarType>& asked) {
+  if (!asked) return e.run_dtype.empty() ? torch::kFloat32 : parse_dtype(e.run_dtype);
+  if (!e.run_dtype.empty() && dtype_name(*asked) != e.run_dtype)
+    spdlog::warn("expert '{}' was embedded in {} and now runs in {}: its features differ from the ones the model "
+                 "was trained on", e.name, e.run_dtype, dtype_name(*asked));
+  return *asked;
 }
 
 RouterBatch whole_batch(const FeatureBags& bags, const std::vector<std::int64_t>& markets) {
@@ -110,21 +119,19 @@ class Scorer {
     const auto& c = model_->config;
     experts_ = resolve_experts(job.model, c.experts, job.expert_dirs);
     LaneOptions lo;
-    lo.expert.dtype = o_.run_dtype;
     lo.expert.allow_unused_tensors = o_.allow_unused_tensors;
-    lo.batching = o_.batching;
+    lo.hidden.batching = o_.batching;
+    lo.hidden.cache_dir = o_.cache;
     lo.feature_dtype = o_.feature_dtype;
-    lo.cache_dir = o_.cache;
     if (o_.batch_invariant) {
-      // Each prompt alone at its own length; prompts cut as `embed` cuts them, whatever
-      // --token-budget says (the budget also caps the prompt length, models/prompt_encoding).
-      lo.batching.max_batch = 1;
-      lo.batching.token_budget = BatchPlanOptions{}.token_budget;
+      lo.hidden.batching.max_batch = 1;  // each prompt alone at its own length
       // Batched runs' hidden states differ in their last bits: they are cached apart.
-      if (!lo.cache_dir.empty()) lo.cache_dir /= "batch-invariant";
+      if (!lo.hidden.cache_dir.empty()) lo.hidden.cache_dir /= "batch-invariant";
     }
     for (std::size_t e = 0; e < experts_.size(); ++e) {
       lo.expert.device = o_.devices[e % o_.devices.size()];
+      lo.expert.dtype = run_dtype_of(experts_[e], o_.run_dtype);
+      lo.hidden.prompt_tokens = experts_[e].prompt_tokens > 0 ? experts_[e].prompt_tokens : kDefaultPromptTokens;
       lanes_.push_back(make_lane(experts_[e].name, experts_[e].dir, lo));
       if (lanes_.back()->width() != c.widths[e])
         fail(experts_[e].dir.string(), "expert '" + experts_[e].name + "' has hidden size " +
@@ -419,21 +426,25 @@ std::string ScoreStats::summary() const {
 
 std::vector<ExpertRecord> resolve_experts(const fs::path& model_dir, const std::vector<std::string>& names,
                                         const std::vector<ExpertRecord>& overrides) {
-  std::map<std::string, fs::path> dirs;
+  std::map<std::string, ExpertRecord> listed;
   for (const auto& e : read_model_experts(model_dir))
-    if (!e.dir.empty()) dirs[e.name] = e.dir;
+    if (!e.dir.empty()) listed[e.name] = e;
   for (const auto& o : overrides) {
     if (std::find(names.begin(), names.end(), o.name) == names.end())
       fail("--expert " + o.name, "the model has no expert of that name");
-    dirs[o.name] = o.dir;
+    auto& e = listed[o.name];
+    e.name = o.name;
+    e.dir = o.dir;  // the same expert, moved: embed's record of how it ran stays
   }
   std::vector<ExpertRecord> out;
   for (const auto& n : names) {
-    auto it = dirs.find(n);
-    if (it == dirs.end())
+    auto it = listed.find(n);
+    if (it == listed.end())
       fail((model_dir / "experts.json").string(),
            "gives no directory for expert '" + n + "'; pass --expert " + n + "=DIR");
-    out.push_back({n, fs::absolute(it->second).lexically_normal()});
+    auto e = it->second;
+    e.dir = fs::absolute(e.dir).lexically_normal();
+    out.push_back(std::move(e));
   }
   return out;
 }

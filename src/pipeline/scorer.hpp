@@ -39,7 +39,10 @@ struct ScoreOptions {
   std::int64_t chunk = 2048;  // pairs per committed chunk
   int in_flight = 2;          // chunks between reading and committing (parallel mode)
   int threads = 0;            // CPU threads in all (0: all cores)
-  torch::ScalarType run_dtype = torch::kFloat32;
+  // Every expert's run dtype; unset: the dtype `relmoe embed` ran each in, as the model's
+  // experts.json records it (f32 where nothing is recorded). Prompts are always cut as embed
+  // cut them; `batching` only batches.
+  std::optional<torch::ScalarType> run_dtype;
   torch::ScalarType feature_dtype = torch::kFloat16;
   std::vector<torch::Device> devices{torch::kCPU};  // lane e runs on devices[e % size]
   std::filesystem::path cache;
@@ -72,8 +75,8 @@ struct ScoreStats {
   std::string summary() const;  // a few lines for the terminal
 };
 
-// The model's experts with their directories: experts.json in the model directory, then
-// `overrides`; an expert left without a directory is an error naming it.
+// The model's experts as its experts.json records them (directory, how embed ran them), with
+// the directories of `overrides`; an expert left without a directory is an error naming it.
 std::vector<ExpertRecord> resolve_experts(const std::filesystem::path& model_dir,
                                         const std::vector<std::string>& names,
                                         const std::vector<ExpertRecord>& overrides);

@@ -49,4 +49,11 @@ torch::ScalarType parse_dtype(const std::string& spec) {
   fail("--dtype", "'" + spec + "' is not a dtype (expected f32, f16 or bf16)");
 }
 
+std::string dtype_name(torch::ScalarType dtype) {
+  if (dtype == torch::kFloat32) return "f32";
+  if (dtype == torch::kFloat16) return "f16";
+  if (dtype == torch::kBFloat16) return "bf16";
+  fail("dtype", std::string(c10::toString(dtype)) + " is not a run dtype (f32, f16 or bf16)");
+}
+
 }  // namespace relmoe

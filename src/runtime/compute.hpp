@@ -19,5 +19,7 @@ torch::Device parse_device(const std::string& spec);
 
 // Parses "f32", "f16", "bf16" into a scalar type; clear error otherwise.
 torch::ScalarType parse_dtype(const std::string& spec);
+// The spelling parse_dtype reads back: "f32", "f16" or "bf16".
+std::string dtype_name(torch::ScalarType dtype);
 
 }  // namespace relmoe
