@@ -10,10 +10,21 @@
 // --model runs a checkpoint already written (e.g. by scripts/gpu_bench.py, the same files HF
 // transformers times) instead of writing a random one. Token ids are (7919 t + 131 b + 1) mod
 // vocab, the formula the GPU script gives HF too. --json ends with one JSON line of the figures.
+//
+//   bench_forward --model DIR --pairs FILE [--limit N] [--token-budget 4096] [--write-ids FILE] ...
+// runs real prompts instead: the first N pairs of FILE through the checkpoint's tokenizer and the
+// default prompt template, batched as relmoe batches them (length-sorted under the token budget,
+// pipeline/hidden_state_engine.hpp, the engine of `relmoe embed` and `relmoe score`), timed end
+// to end after a warm-up on the first 64; --write-ids writes each pair's ids as JSON lines in
+// input order, so that HF transformers runs exactly the same tokens.
 // Environment: RELMOE_BENCH_THREADS overrides the default thread count; OPENBLAS_CORETYPE /
 // RELMOE_BLAS_CORE choose the BLAS kernels as for the relmoe binary (runtime/process_setup.hpp).
-#include "models/transformer.hpp"
+#include "base/error.hpp"
 #include "bench_support.hpp"
+#include "io/pair_reader.hpp"
+#include "models/prompt_encoding.hpp"
+#include "models/transformer.hpp"
+#include "pipeline/hidden_state_engine.hpp"
 #include "runtime/accelerator.hpp"
 #include "runtime/compute.hpp"
 #include "runtime/process_setup.hpp"
@@ -79,6 +90,59 @@ double needed_flops(const relmoe::ModelConfig& c, double batch, double tokens) {
   return 2 * per_sequence * batch;
 }
 
+std::vector<relmoe::Pair> first_pairs(const std::filesystem::path& path, int limit) {
+  std::vector<relmoe::Pair> pairs;
+  relmoe::PairStream reader(path);
+  for (relmoe::Pair p; (limit <= 0 || static_cast<int>(pairs.size()) < limit) && reader.next(p);) pairs.push_back(p);
+  return pairs;
+}
+
+void write_ids(const std::filesystem::path& file, const relmoe::Expert& expert, std::int64_t limit,
+               const std::vector<relmoe::Pair>& pairs) {
+  const auto encoder = relmoe::PromptEncoder::of(expert, "bench", static_cast<std::size_t>(limit));
+  std::ofstream out(file);
+  std::int64_t truncated = 0;
+  for (const auto& p : pairs) out << nlohmann::json{{"id", p.id}, {"ids", encoder.encode(p, truncated)}}.dump() << "\n";
+  if (!out.flush()) relmoe::fail(file.string(), "cannot write the token ids");
+}
+
+// The --pairs mode: real prompts through the engine `relmoe embed` and `relmoe score` use.
+nlohmann::json run_pairs(const std::filesystem::path& dir, int argc, char** argv, torch::ScalarType dtype,
+                         torch::Device device) {
+  const auto pairs = first_pairs(text_arg(argc, argv, "--pairs", ""), arg(argc, argv, "--limit", 0));
+  relmoe::ExpertOptions eo;
+  eo.dtype = dtype;
+  eo.device = device;
+  auto start = Clock::now();
+  relmoe::HiddenStateOptions ho;
+  ho.batching.token_budget = arg(argc, argv, "--token-budget", 4096);
+  relmoe::HiddenStateEngine engine("bench", dir, relmoe::Expert::load(dir, eo), ho);
+  std::cout << "loaded in " << seconds_since(start) << " s\n";
+  if (const auto ids = text_arg(argc, argv, "--write-ids", ""); !ids.empty())
+    write_ids(ids, engine.expert(), engine.prompt_tokens(), pairs);
+  std::vector<const relmoe::Pair*> all;
+  for (const auto& p : pairs) all.push_back(&p);
+  relmoe::LaneStats warm, stats;
+  engine.run({all.begin(), all.begin() + std::min<std::size_t>(64, all.size())}, warm);
+  start = Clock::now();
+  engine.run(all, stats);
+  const double elapsed = seconds_since(start);
+  const double tokens_per_s = static_cast<double>(stats.padding.real) / elapsed;
+  std::cout << "pairs: " << pairs.size() << " prompts, " << stats.padding.real << " tokens, " << stats.padding.batches
+            << " batches, padding " << 100 * stats.padding.fraction() << "%: " << pairs.size() / elapsed
+            << " pairs/s, " << tokens_per_s << " tokens/s\n";
+  return {{"pairs", pairs.size()},
+          {"computed", stats.computed},
+          {"tokens", stats.padding.real},
+          {"padded_tokens", stats.padding.padded},
+          {"batches", stats.padding.batches},
+          {"token_budget", ho.batching.token_budget},
+          {"seconds", elapsed},
+          {"tokenize_s", stats.tokenize_s},
+          {"pairs_per_s", pairs.size() / elapsed},
+          {"tokens_per_s", tokens_per_s}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +165,15 @@ int main(int argc, char** argv) {
 
   const double gemm = gemm_gflops(*stream, dtype, device.is_cuda() ? 8192 : 2048, 10);
   std::cout << "GEMM " << dtype_name << " (torch::mm): " << gemm << " GFLOP/s\n";
+
+  if (!text_arg(argc, argv, "--pairs", "").empty()) {
+    if (given.empty()) relmoe::fail("bench_forward", "--pairs needs --model DIR (a checkpoint with its tokenizer)");
+    auto figures = run_pairs(given, argc, argv, dtype, device);
+    figures.update({{"libtorch", relmoe::build_info().torch_version}, {"device", device.str()}, {"dtype", dtype_name},
+                    {"gemm_gflops", gemm}});
+    if (as_json) std::cout << figures.dump() << "\n";
+    return 0;
+  }
 
   auto dir = given;
   auto start = Clock::now();

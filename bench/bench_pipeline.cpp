@@ -7,11 +7,18 @@
 //   3. pairs/s with length bucketing vs arrival-order batches of the same size;
 //   4. parallel expert lanes vs serial, at the given thread count;
 //   5. --batch-invariant (every pair on its own, bit-identical across batchings) vs batched.
+//   6. (only when asked, --only 6) three heterogeneous experts of real sizes, Qwen2.5-7B,
+//      Llama-3-8B and Gemma2-9B shapes, their weights drawn at random on the device
+//      (ScoreOptions::random_weights_seed: no 50 GB of files): hard top-2 against full fusion
+//      against serial (one expert at a time), in --dtype on --device. --shape tiny runs the same
+//      at toy sizes (the GPU script's CPU dry run); --tokenizer FILE gives the three experts a
+//      real tokenizer (vocabularies widened to hold its ids); --json ends with one JSON line.
 //
 // Each figure is the best of --repeat runs (the fastest is the least disturbed on a shared
 // machine); the summaries show per-expert load and busy time, and per-stage time.
 //
 //   bench_pipeline [--pairs 600] [--threads 2] [--hidden 128] [--layers 2] [--only 12345] [--repeat 3]
+//                  [--device cpu|cuda:N] [--dtype f32|bf16] [--shape real|tiny] [--tokenizer FILE] [--json]
 #include "bench_support.hpp"
 #include "io/pair_reader.hpp"
 #include "io/pair_writer.hpp"
@@ -28,6 +35,9 @@
 #include "text/tokenizer.hpp"
 #include "test_paths.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -100,13 +110,14 @@ struct Bench {
   fs::path input;
 };
 
-fs::path make_model(const Bench& b, relmoe::Routing routing, const std::string& name, std::int64_t width) {
+// An untrained MoE over b.experts (each of its recorded width).
+fs::path make_model(const Bench& b, relmoe::Routing routing, const std::string& name) {
   relmoe::MoeConfig c;
   std::vector<relmoe::ExpertRecord> listed;
   for (const auto& e : b.experts) {
     c.experts.push_back(e.name);
-    c.widths.push_back(width);
-    listed.push_back({e.name, e.dir, width});
+    c.widths.push_back(e.width);
+    listed.push_back({e.name, e.dir, e.width});
   }
   c.routing = routing;
   c.k = 2;
@@ -158,6 +169,75 @@ void print(const std::string& label, const relmoe::ScoreStats& s) {
               s.tokens_per_s(), 100 * s.padding().fraction(), s.wall_s);
 }
 
+// The three shapes of section 6 (as their config.json files give them), or toy versions of the
+// same families.
+std::vector<relmoe::RandomExpertOptions> heterogeneous_shapes(bool real) {
+  auto shape = [](std::string arch, std::int64_t hidden, std::int64_t intermediate, std::int64_t layers,
+                  std::int64_t heads, std::int64_t kv_heads, std::int64_t head_dim, std::int64_t vocab) {
+    relmoe::RandomExpertOptions o;
+    o.arch = std::move(arch);
+    o.hidden = hidden, o.intermediate = intermediate, o.layers = layers;
+    o.heads = heads, o.kv_heads = kv_heads, o.head_dim = head_dim, o.vocab = vocab;
+    o.weights = false;
+    return o;
+  };
+  if (real)
+    return {shape("qwen2", 3584, 18944, 28, 28, 4, 0, 152064),    // Qwen2.5-7B
+            shape("llama", 4096, 14336, 32, 32, 8, 0, 128256),    // Llama-3-8B
+            shape("gemma2", 3584, 14336, 42, 16, 8, 256, 256000)};  // Gemma2-9B
+  return {shape("qwen2", 64, 128, 2, 4, 2, 0, 512), shape("llama", 96, 192, 2, 4, 2, 0, 512),
+          shape("gemma2", 64, 128, 3, 2, 1, 32, 512)};
+}
+
+// Section 6: hard top-2, full fusion and serial over three experts of different families and
+// sizes; returns the figures as JSON.
+nlohmann::json heterogeneous(const std::vector<relmoe::Pair>& pairs, int argc, char** argv, int threads) {
+  const bool real = relmoe::bench::text_arg(argc, argv, "--shape", "real") == "real";
+  const auto device = relmoe::parse_device(relmoe::bench::text_arg(argc, argv, "--device", "cpu"));
+  const auto dtype_name = relmoe::bench::text_arg(argc, argv, "--dtype", "bf16");
+  const fs::path tokenizer = relmoe::bench::text_arg(argc, argv, "--tokenizer", "");
+  Bench b;
+  b.root = fs::temp_directory_path() / ("relmoe_bench_pipeline_6_" + std::to_string(::getpid()));
+  const std::vector<std::string> names{"qwen2", "llama", "gemma2"};
+  auto shapes = heterogeneous_shapes(real);
+  const auto tokenizer_vocab =
+      tokenizer.empty() ? std::int64_t{0} : static_cast<std::int64_t>(relmoe::load_tokenizer(tokenizer)->vocab_size());
+  for (std::size_t e = 0; e < shapes.size(); ++e) {
+    shapes[e].vocab = std::max(shapes[e].vocab, tokenizer_vocab);
+    b.experts.push_back({names[e], b.root / names[e], shapes[e].hidden});
+    relmoe::write_random_expert(b.experts.back().dir, shapes[e]);
+    if (!tokenizer.empty()) fs::copy_file(tokenizer, b.experts.back().dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+  }
+  std::set<std::string> markets;
+  for (const auto& p : pairs) markets.insert(p.market);
+  b.markets.assign(markets.begin(), markets.end());
+  b.input = b.root / "pairs.tsv";
+  relmoe::write_pairs(b.input, pairs);
+
+  relmoe::ScoreOptions base;
+  base.threads = threads;
+  base.chunk = 512;
+  base.devices = {device};
+  base.run_dtype = relmoe::parse_dtype(dtype_name);
+  base.random_weights_seed = 1;
+  auto serial = base;
+  serial.mode = relmoe::LaneMode::serial;
+  const auto hard = make_model(b, relmoe::Routing::hard, "hard"), full = make_model(b, relmoe::Routing::full, "full");
+  std::printf("\n6. heterogeneous experts (%s shapes: qwen2 %lld, llama %lld, gemma2 %lld hidden), %s, %s, %zu pairs\n",
+              real ? "real" : "tiny", static_cast<long long>(shapes[0].hidden), static_cast<long long>(shapes[1].hidden),
+              static_cast<long long>(shapes[2].hidden), device.str().c_str(), dtype_name.c_str(), pairs.size());
+  const auto r = measure(b, {{hard, base}, {full, base}, {hard, serial}});
+  print("hard top-2, parallel lanes", r[0]);
+  print("full fusion, parallel lanes", r[1]);
+  print("hard top-2, serial", r[2]);
+  std::printf("  hard/full %.2f, parallel/serial %.2f\n", r[0].pairs_per_s() / r[1].pairs_per_s(),
+              r[0].pairs_per_s() / r[2].pairs_per_s());
+  std::cout << "hard top-2, parallel:\n" << r[0].summary();
+  fs::remove_all(b.root);
+  return {{"shape", real ? "real" : "tiny"}, {"device", device.str()}, {"dtype", dtype_name}, {"pairs", pairs.size()},
+          {"hard_top2", r[0].to_json()}, {"full_fusion", r[1].to_json()}, {"hard_top2_serial", r[2].to_json()}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,6 +247,11 @@ int main(int argc, char** argv) {
   g_repeat = arg(argc, argv, "--repeat", 3);
   relmoe::set_threads(threads);
   const auto pairs = input_pairs(n);
+  if (only == "6") {  // its own experts: the shared setup below is not needed
+    const auto figures = heterogeneous(pairs, argc, argv, threads);
+    if (std::find(argv + 1, argv + argc, std::string("--json")) != argv + argc) std::cout << figures.dump() << "\n";
+    return 0;
+  }
 
   Bench b;
   b.root = fs::temp_directory_path() / ("relmoe_bench_pipeline_" + std::to_string(::getpid()));
@@ -179,7 +264,7 @@ int main(int argc, char** argv) {
     o.heads = 4;
     o.kv_heads = 2;
     o.seed = 11 + e;
-    b.experts.push_back({"x" + std::to_string(e), b.root / ("x" + std::to_string(e))});
+    b.experts.push_back({"x" + std::to_string(e), b.root / ("x" + std::to_string(e)), hidden});
     relmoe::write_random_expert(b.experts.back().dir, o);
   }
   std::set<std::string> markets;
@@ -203,10 +288,10 @@ int main(int argc, char** argv) {
   relmoe::ScoreOptions base;
   base.threads = threads;
   base.chunk = 512;
-  const auto full = make_model(b, relmoe::Routing::full, "full", hidden);
+  const auto full = make_model(b, relmoe::Routing::full, "full");
   if (only.find('2') != std::string::npos) {
     std::printf("\n2. hard top-2 vs full fusion (parallel lanes)\n");
-    const auto hard = make_model(b, relmoe::Routing::hard, "hard", hidden);
+    const auto hard = make_model(b, relmoe::Routing::hard, "hard");
     auto serial = base;
     serial.mode = relmoe::LaneMode::serial;
     const auto r = measure(b, {{full, base}, {hard, base}, {full, serial}, {hard, serial}});
@@ -251,7 +336,7 @@ int main(int argc, char** argv) {
   }
   if (only.find('5') != std::string::npos) {
     std::printf("\n5. batch-invariant (every pair on its own) vs batched (hard top-2, parallel lanes)\n");
-    const auto hard = make_model(b, relmoe::Routing::hard, "hard5", hidden);
+    const auto hard = make_model(b, relmoe::Routing::hard, "hard5");
     auto exact = base;
     exact.batch_invariant = true;
     const auto r = measure(b, {{hard, base}, {hard, exact}});

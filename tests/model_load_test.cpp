@@ -2,6 +2,8 @@
 #include "base/error.hpp"
 #include "io/safetensors_writer.hpp"
 #include "models/decoder_tensors.hpp"
+#include "models/expert.hpp"
+#include "models/random_expert.hpp"
 #include "models/transformer.hpp"
 #include "support.hpp"
 
@@ -142,6 +144,37 @@ TEST(ModelLoad, SavedRandomModelLoadsBackIdentically) {
     for (const auto& [name, tensor] : model.weights())
       EXPECT_TRUE(torch::equal(back.weights().at(name), tensor)) << type << " " << name;
   }
+}
+
+// What bench_pipeline's real-size experts rely on: weights drawn from a seed at load time are the
+// ones a checkpoint written from that seed holds, and a config without weights says so.
+TEST(ModelLoad, RandomWeightsFromAConfigAloneEqualTheCheckpointWrittenFromTheSeed) {
+  for (const std::string arch : {"qwen2", "gemma2"}) {
+    relmoe::RandomExpertOptions o;
+    o.arch = arch;
+    o.hidden = 48, o.heads = 2, o.kv_heads = 1, o.head_dim = 32, o.vocab = 300, o.seed = 5;
+    const auto written = temp_dir("random_written_" + arch), config_only = temp_dir("random_config_" + arch);
+    relmoe::write_random_expert(written, o);
+    o.weights = false;
+    relmoe::write_random_expert(config_only, o);
+    EXPECT_FALSE(std::filesystem::exists(config_only / "model.safetensors"));
+    try {
+      relmoe::Expert::load(config_only);
+      ADD_FAILURE() << "a config without weights loaded";
+    } catch (const relmoe::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(config_only.string()), std::string::npos) << e.what();
+    }
+    relmoe::ExpertOptions drawn;
+    drawn.random_weights_seed = 5;
+    const auto a = relmoe::Expert::load(written), b = relmoe::Expert::load(config_only, drawn);
+    EXPECT_EQ(b.model().config().head_dim, 32);
+    EXPECT_EQ(b.model().config().vocab_size, 300);
+    const std::vector<std::vector<relmoe::TokenId>> ids{{1, 2, 3, 299}, {7, 8}};
+    EXPECT_TRUE(torch::equal(a.hidden(ids).last_hidden, b.hidden(ids).last_hidden)) << arch;
+  }
+  relmoe::RandomExpertOptions small;
+  small.vocab = 100;
+  EXPECT_THROW(relmoe::write_random_expert(temp_dir("random_small_vocab"), small), relmoe::Error);
 }
 
 TEST(ModelForward, GradientsFlowToEveryWeight) {

@@ -6,6 +6,10 @@
 
 namespace relmoe {
 
+std::string how_run(const std::string& run_dtype, std::int64_t prompt_tokens) {
+  return run_dtype + " with prompts cut at " + std::to_string(prompt_tokens) + " tokens";
+}
+
 ExpertRecord parse_expert_record(const std::string& spec) {
   const auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) fail("--expert", "'" + spec + "' is not NAME=DIR");

@@ -26,6 +26,10 @@ struct ExpertRecord {
   std::string run_dtype = "";
 };
 
+// How an expert was run, in words ("bf16 with prompts cut at 512 tokens"): what a feature
+// store column and a hidden-state cache entry each hold only for that run.
+std::string how_run(const std::string& run_dtype, std::int64_t prompt_tokens);
+
 // Parses "NAME=DIR" (the --expert flag); the name must be usable as a file name.
 ExpertRecord parse_expert_record(const std::string& spec);
 

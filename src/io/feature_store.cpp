@@ -43,9 +43,7 @@ fs::path score_path(const fs::path& dir, const std::string& name) { return dir /
 
 std::string sys_error() { return std::strerror(errno); }
 
-std::string how_run(const ExpertRecord& e) {
-  return e.run_dtype + " with prompts cut at " + std::to_string(e.prompt_tokens) + " tokens";
-}
+std::string how_run(const ExpertRecord& e) { return relmoe::how_run(e.run_dtype, e.prompt_tokens); }
 
 void check_name(const std::string& name) {
   if (name.empty() || name.find_first_of("/\\\n\t") != std::string::npos || name[0] == '.')

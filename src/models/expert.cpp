@@ -13,8 +13,10 @@ Expert::Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const T
 
 Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& options) {
   auto config = load_model_config(dir);
-  auto weights = load_weights(Checkpoint::open(dir), config, options.dtype, options.device,
-                              options.allow_unused_tensors);
+  auto weights = options.random_weights_seed
+                     ? random_weights(config, options.dtype, options.device, *options.random_weights_seed)
+                     : load_weights(Checkpoint::open(dir), config, options.dtype, options.device,
+                                    options.allow_unused_tensors);
   if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
   auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));
   std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(dir);

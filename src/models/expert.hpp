@@ -18,6 +18,9 @@ struct ExpertOptions {
   torch::ScalarType dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
   bool allow_unused_tensors = false;  // load a checkpoint holding tensors the config does not use
+  // Weights drawn at random from this seed (random_weights, models/weights.hpp) instead of read:
+  // benchmarks of real shapes from a config.json alone, without writing tens of GB of files.
+  std::optional<std::uint64_t> random_weights_seed;
 };
 
 struct ExpertOutput {

@@ -79,8 +79,12 @@ torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch:
   switch (spec.role) {
     case TensorRole::Matrix:
     case TensorRole::Embedding: {
-      auto generator = at::detail::createCPUGenerator(seed);
-      t = torch::randn(spec.shape, generator, torch::kFloat32) * 0.02;
+      if (device.is_cpu()) {  // a generator of its own: the same tensor on every machine
+        auto generator = at::detail::createCPUGenerator(seed);
+        t = torch::randn(spec.shape, generator, torch::kFloat32) * 0.02;
+      } else {  // drawn where it lives: billions of values take minutes on the CPU
+        t = torch::randn(spec.shape, torch::TensorOptions().device(device)) * 0.02;
+      }
       break;
     }
     case TensorRole::Bias:
@@ -96,6 +100,7 @@ torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch:
 Weights random_weights(const ModelConfig& config, torch::ScalarType dtype, torch::Device device,
                        std::uint64_t seed) {
   const Family& family = family_of(config);
+  if (!device.is_cpu()) torch::manual_seed(seed);  // the device's generators draw its tensors
   Weights weights;
   for (const auto& spec : tensor_specs(config))
     weights[spec.name] = random_tensor(spec, family, dtype, device, seed++);

@@ -34,7 +34,9 @@ Weights load_checked(const Checkpoint& checkpoint, const std::vector<TensorSpec>
                      torch::Device device, bool allow_unused);
 
 // One randomly initialised tensor: matrices and embeddings ~ N(0, 0.02) as Hugging Face
-// initialises them, biases 0, norm scales 1 (0 for offset norms, whose scale is 1 + w).
+// initialises them, biases 0, norm scales 1 (0 for offset norms, whose scale is 1 + w). On the
+// CPU a tensor depends on `seed` alone; on an accelerator it is drawn there by the device's
+// generator, which random_weights seeds.
 torch::Tensor random_tensor(const TensorSpec& spec, const Family& family, torch::ScalarType dtype,
                             torch::Device device, std::uint64_t seed);
 Weights random_weights(const ModelConfig& config, torch::ScalarType dtype, torch::Device device,

@@ -1,6 +1,7 @@
 #include "pipeline/hidden_state_engine.hpp"
 
 #include "base/error.hpp"
+#include "io/expert_record.hpp"
 #include "io/hidden_cache.hpp"
 #include "runtime/compute.hpp"
 
@@ -15,6 +16,12 @@ namespace relmoe {
 namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The limit prompts are cut to, checked before anything is encoded with it.
+std::int64_t prompt_limit(const Expert& expert, const HiddenStateOptions& options, const std::string& name) {
+  if (options.prompt_tokens < 1) fail("expert '" + name + "'", "the prompt-token limit must be at least 1");
+  return max_prompt_tokens(expert.model().config(), options.prompt_tokens);
+}
 }  // namespace
 
 LaneStats& LaneStats::operator+=(const LaneStats& o) {
@@ -35,16 +42,15 @@ HiddenStateEngine::HiddenStateEngine(std::string name, const std::filesystem::pa
     : name_(std::move(name)),
       expert_(std::move(expert)),
       options_(std::move(options)),
-      prompt_limit_(max_prompt_tokens(expert_.model().config(), options_.prompt_tokens)),
+      prompt_limit_(prompt_limit(expert_, options_, name_)),
       prompts_(PromptEncoder::of(expert_, name_, static_cast<std::size_t>(prompt_limit_))) {
-  if (options_.prompt_tokens < 1) fail("expert '" + name_ + "'", "the prompt-token limit must be at least 1");
   check_batch_plan(options_.batching);
   if (options_.scores && !options_.cache_dir.empty())
     fail("expert '" + name_ + "'", "the hidden-state cache keeps no answer-token scores");
   if (!options_.cache_dir.empty()) {
     // The same prompt cut elsewhere or run in another dtype is another hidden state.
-    const std::string run = dtype_name(expert_.model().dtype()) + ", prompts cut at " + std::to_string(prompt_limit_) + " tokens";
-    cache_ = std::make_unique<HiddenCache>(options_.cache_dir, name_, dir, width(), run);
+    cache_ = std::make_unique<HiddenCache>(options_.cache_dir, name_, dir, width(),
+                                           how_run(dtype_name(expert_.model().dtype()), prompt_limit_));
   }
   stream_ = make_lane_stream(expert_.model().device());
 }

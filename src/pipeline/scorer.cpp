@@ -131,6 +131,7 @@ class Scorer {
     for (std::size_t e = 0; e < experts_.size(); ++e) {
       lo.expert.device = o_.devices[e % o_.devices.size()];
       lo.expert.dtype = run_dtype_of(experts_[e], o_.run_dtype);
+      if (o_.random_weights_seed) lo.expert.random_weights_seed = *o_.random_weights_seed + e;
       lo.hidden.prompt_tokens = experts_[e].prompt_tokens > 0 ? experts_[e].prompt_tokens : kDefaultPromptTokens;
       lanes_.push_back(make_lane(experts_[e].name, experts_[e].dir, lo));
       if (lanes_.back()->width() != c.widths[e])

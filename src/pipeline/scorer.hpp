@@ -50,6 +50,9 @@ struct ScoreOptions {
   bool resume = false;
   bool restart = false;               // discard an earlier run's files at the output and start over
   bool allow_unused_tensors = false;  // load expert checkpoints holding tensors their config does not use
+  // Decoder experts' weights drawn at random (seed + expert index) instead of read: QPS of real
+  // shapes from their config.json alone (ExpertOptions::random_weights_seed; bench_pipeline).
+  std::optional<std::uint64_t> random_weights_seed;
   bool with_experts = false;  // add the selected experts as a third column
   std::optional<double> budget;  // overrides the model's mean expert cost budget (hard routing)
   // Every pair scored on its own (one sequence per expert batch, router and fusion per pair),
