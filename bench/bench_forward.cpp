@@ -6,7 +6,7 @@
 // events on a GPU, the wall clock on the CPU.
 //
 //   bench_forward [--threads 2] [--batch 16] [--tokens 64] [--iters 3] [--layers 24]
-//                 [--dtype f32|bf16|f16] [--device cpu|cuda:N] [--model DIR] [--json]
+//                 [--dtype f32|bf16|f16] [--device cpu|cuda:N] [--model DIR] [--gemm N] [--json]
 // --model runs a checkpoint already written (e.g. by scripts/gpu_bench.py, the same files HF
 // transformers times) instead of writing a random one. Token ids are (7919 t + 131 b + 1) mod
 // vocab, the formula the GPU script gives HF too. --json ends with one JSON line of the figures.
@@ -163,7 +163,9 @@ int main(int argc, char** argv) {
             << ", threads " << threads << ", OPENBLAS_CORETYPE " << (core ? core : "(unset)") << ", batch "
             << batch << " x " << tokens << " tokens\n";
 
-  const double gemm = gemm_gflops(*stream, dtype, device.is_cuda() ? 8192 : 2048, 10);
+  // --gemm: the anchor's size (a CPU bf16 mm of libtorch 2.x without AVX512-BF16 is a scalar loop:
+  // the GPU script's CPU dry run keeps it small).
+  const double gemm = gemm_gflops(*stream, dtype, arg(argc, argv, "--gemm", device.is_cuda() ? 8192 : 2048), 10);
   std::cout << "GEMM " << dtype_name << " (torch::mm): " << gemm << " GFLOP/s\n";
 
   if (!text_arg(argc, argv, "--pairs", "").empty()) {

@@ -112,9 +112,15 @@ def hf_round(model, ids, mask, timer, iters):
     return timer(run)
 
 
+def gemm_size(device):
+    """The anchor GEMM's size: a CPU bf16 mm is a slow scalar loop where there is no AVX512-BF16."""
+    return 8192 if device.type == "cuda" else 256
+
+
 def relmoe_round(bench, directory, device, batch, tokens, iters, threads):
     cmd = [bench, "--model", directory, "--device", str(device), "--dtype", "bf16", "--batch", str(batch),
-           "--tokens", str(tokens), "--iters", str(iters), "--threads", str(threads), "--json"]
+           "--tokens", str(tokens), "--iters", str(iters), "--threads", str(threads),
+           "--gemm", str(gemm_size(device)), "--json"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -151,7 +157,7 @@ def dev_prompts(args, name, directory, model, device, timer, threads, limit, rou
     dev = os.path.join(args.shared, "data", "relevance", "dev.tsv")
     ids_file = os.path.join(directory, "dev_ids.jsonl")
     cmd = [args.bench, "--model", directory, "--pairs", dev, "--limit", str(limit), "--device", str(device),
-           "--dtype", "bf16", "--threads", str(threads), "--json"]
+           "--dtype", "bf16", "--threads", str(threads), "--gemm", str(gemm_size(device)), "--json"]
     relmoe_runs = [json.loads(subprocess.run(cmd + ["--write-ids", ids_file], check=True, capture_output=True,
                                              text=True).stdout.strip().splitlines()[-1])]
     with open(ids_file) as f:
@@ -213,7 +219,7 @@ def main():
     else:
         shapes, rounds, iters = [("qwen2-0.5b", QWEN2_05B, [(64, 128), (256, 128)]),
                                  ("qwen2.5-7b", QWEN25_7B, [(64, 128), (256, 128)])], 5, 5
-    gemm = gemm_tflops(device, timer, 256 if args.dry_run else 8192)
+    gemm = gemm_tflops(device, timer, gemm_size(device))
     report = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
               "torch": torch.__version__, "transformers": transformers.__version__,
               "gemm_bf16_tflops": gemm, "dry_run": args.dry_run, "shapes": [], "dev_prompts": []}
