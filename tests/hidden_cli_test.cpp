@@ -64,6 +64,24 @@ TEST(HiddenCli, IdsAndTextLinesMatchReferenceInOrder) {
   }
 }
 
+TEST(HiddenCli, ATokenBudgetBelowTheInputsOnlyBatchesWhileMaxPromptTokensCuts) {
+  RELMOE_REQUIRE_SHARED("reference/models/story-llama/refs.jsonl");
+  auto expected = refs();
+  std::string input;
+  for (const auto& r : expected) input += nlohmann::json{{"ids", r["ids"]}}.dump() + "\n";
+  const std::string model = "--model " + story().string() + " --threads 1";
+  // Every reference input is longer than 4 tokens but one: each runs alone, uncut.
+  auto batched = run_hidden(input, model + " --token-budget 4");
+  ASSERT_EQ(batched.status, 0) << batched.err;
+  ASSERT_EQ(batched.out.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    EXPECT_LE(max_diff(nlohmann::json::parse(batched.out[i])["last_hidden"], expected[i]["last_hidden"]), 1e-4) << i;
+  auto cut = run_hidden(input, model + " --max-prompt-tokens 4");
+  ASSERT_EQ(cut.status, 0) << cut.err;
+  EXPECT_NE(cut.err.find("8 inputs were longer than 4 tokens"), std::string::npos) << cut.err;
+  EXPECT_GT(max_diff(nlohmann::json::parse(cut.out.back())["last_hidden"], expected.back()["last_hidden"]), 1e-2);
+}
+
 TEST(HiddenCli, BadLinesNameTheLineAndFail) {
   RELMOE_REQUIRE_SHARED("reference/models/story-llama/config.json");
   const std::string model = "--model " + story().string();

@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -130,6 +134,31 @@ TEST_F(ServeTest, BurstPastTheQueueGets429AndEveryAcceptedRequestItsAnswer) {
   EXPECT_GT(r.statuses.count(429) ? r.statuses.at(429) : 0, 0) << r.to_json().dump();
   EXPECT_GT(r.statuses.count(200) ? r.statuses.at(200) : 0, 0) << r.to_json().dump();
   EXPECT_EQ(r.statuses.size(), 2u) << r.to_json().dump();  // only 200 and 429
+}
+
+// A loopback port nothing listens on: bound, read, released.
+int closed_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), size), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST_F(ServeTest, ALoadTestThatGetsNoAnswersFails) {
+  const int closed = closed_port();
+  const auto queries = test::scratch_dir() / "loadtest-queries.tsv";
+  std::ofstream(queries) << "id\tmarket\tquery\titem\tlabel\n1\tm\tred shoe\ti\t1\n";
+  const auto run = test::run_command(test::binary().string() + " loadtest --index " +
+                                     (test::scratch_dir() / "serve-index").string() + " --queries " + queries.string() +
+                                     " --port " + std::to_string(closed) + " --concurrency 1 --requests 3 --candidates 4");
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("3 requests got no answer from 127.0.0.1:" + std::to_string(closed)), std::string::npos)
+      << run.output;
 }
 
 TEST_F(ServeTest, StopAnswersRequestsAlreadyAccepted) {

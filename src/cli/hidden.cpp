@@ -10,6 +10,7 @@
 #include "io/checkpoint_tokenizer.hpp"
 #include "models/encoder.hpp"
 #include "models/expert.hpp"
+#include "models/prompt_encoding.hpp"
 #include "pipeline/bucketing.hpp"
 #include "runtime/compute.hpp"
 #include "text/truncation.hpp"
@@ -27,6 +28,7 @@ struct Options {
   std::string model, dtype = "f32", device = "auto";
   int batch = 16, threads = 0;
   std::int64_t token_budget = BatchPlanOptions{}.token_budget;
+  std::int64_t max_prompt_tokens = kDefaultPromptTokens;
   bool pre_norm = false, allow_unused = false, all_tokens = false;
 };
 
@@ -90,7 +92,7 @@ Model decoder_model(const Options& o) {
   auto expert = std::make_shared<const Expert>(
       Expert::load(o.model, {parse_dtype(o.dtype), parse_device(o.device), o.allow_unused}));
   Model m;
-  m.limit = static_cast<std::size_t>(max_prompt_tokens(expert->model().config(), o.token_budget));
+  m.limit = static_cast<std::size_t>(max_prompt_tokens(expert->model().config(), o.max_prompt_tokens));
   m.read = [expert](const nlohmann::json& value, const std::string& where) {
     return read_line(value, expert->tokenizer(), expert->model().config().vocab_size, 1, where);
   };
@@ -134,7 +136,7 @@ Model encoder_model(const Options& o) {
   // XLM-R / RoBERTa positions start after pad_token_id.
   const std::int64_t positions = c.max_position_embeddings - (c.family().positions_from_padding ? c.pad_token_id + 1 : 0);
   Model m;
-  m.limit = static_cast<std::size_t>(std::min(positions, o.token_budget));
+  m.limit = static_cast<std::size_t>(std::min(positions, o.max_prompt_tokens));
   m.read = [encoder, tokenizer](const nlohmann::json& value, const std::string& where) {
     return read_line(value, tokenizer.get(), encoder->config().vocab_size, encoder->config().type_vocab_size, where);
   };
@@ -151,6 +153,7 @@ Model encoder_model(const Options& o) {
 int run(const Options& o) {
   if (o.batch <= 0) fail("--batch", "must be positive");
   if (o.token_budget <= 0) fail("--token-budget", "must be positive");
+  if (o.max_prompt_tokens < 1) fail("--max-prompt-tokens", "must be at least 1");
   set_threads(o.threads);
   const Model model = is_encoder_directory(o.model) ? encoder_model(o) : decoder_model(o);
   std::ios::sync_with_stdio(false);
@@ -173,7 +176,7 @@ int run(const Options& o) {
       ++truncated;
       truncate_prompt(encoding.type_ids, model.limit);  // the same positions go
     }
-    // A batch holds at most --batch lines and --token-budget padded tokens.
+    // A batch holds at most --batch lines and --token-budget padded tokens; a longer input runs alone.
     const std::size_t grown = std::max(longest, encoding.ids.size());
     if (batch.size() == static_cast<std::size_t>(o.batch) ||
         grown * (batch.size() + 1) > static_cast<std::size_t>(o.token_budget))
@@ -203,9 +206,10 @@ const Register command{{
       sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
       sub.add_flag("--pre-norm", o->pre_norm, "hidden state before the final norm");
       sub.add_flag("--all-tokens", o->all_tokens, "every token's final hidden state: {\"hidden\": [[...], ...]}");
-      sub.add_option("--token-budget", o->token_budget,
-                     "padded tokens per batch and longest input (also capped by the model's positions); longer "
-                     "inputs lose their middle")
+      sub.add_option("--token-budget", o->token_budget, "padded tokens per batch (a longer input runs alone)")
+          ->capture_default_str();
+      sub.add_option("--max-prompt-tokens", o->max_prompt_tokens,
+                     "longest input in tokens (also capped by the model's positions); longer inputs lose their middle")
           ->capture_default_str();
       sub.add_flag("--allow-unused-tensors", o->allow_unused, "load a checkpoint with tensors config.json does not use");
       sub.add_option("--device", o->device, "cpu, cuda, cuda:N or auto")->capture_default_str();

@@ -9,6 +9,8 @@
 #include "serve/load_generator.hpp"
 #include "student/item_index.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <set>
 
@@ -53,6 +55,7 @@ int run_load_test(const LoadArgs& a) {
     if (bodies.size() >= 1000) break;
   }
   nlohmann::json results = nlohmann::json::array();
+  std::int64_t unanswered = 0, wrong = 0;
   for (int c : a.concurrency) {
     LoadSpec spec;
     spec.host = a.host, spec.port = a.port, spec.bodies = bodies, spec.concurrency = c;
@@ -61,11 +64,18 @@ int run_load_test(const LoadArgs& a) {
     spec.check = [n](std::size_t, const std::string& answer) { return complete_ranking(answer, n); };
     const auto r = run_load(spec);
     results.push_back(r.to_json());
+    unanswered += r.transport_errors;
+    wrong += r.bad_answers;
     std::cout << "concurrency " << c << ": " << r.ok_per_second << " ok req/s, p50 " << r.p50_ms << " ms, p99 "
               << r.p99_ms << " ms, statuses " << r.to_json()["statuses"].dump() << ", transport errors "
               << r.transport_errors << ", bad answers " << r.bad_answers << "\n";
   }
   if (!a.out.empty()) write_json_file(a.out, {{"candidates", a.candidates}, {"runs", results}});
+  // Overload answers (429, 503) are figures; a request that got no answer, or a wrong one, fails the run.
+  if (unanswered + wrong > 0) {
+    spdlog::error("{} requests got no answer from {}:{} and {} got a bad one", unanswered, a.host, a.port, wrong);
+    return 1;
+  }
   return 0;
 }
 

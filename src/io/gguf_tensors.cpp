@@ -122,7 +122,10 @@ torch::Tensor GgufTensors::get(const std::string& name, torch::ScalarType dtype,
   const bool is_k = ends_with(name, "self_attn.k_proj.weight") || ends_with(name, "self_attn.k_proj.bias");
   const bool permute = arch_->permute_qk && (is_q || is_k);
   const auto shape = t.shape();
-  if (t.type->id == 0 && dtype == torch::kFloat32 && !minus_one && !permute) {
+  // An F32 tensor may also be read as f32, aliased and edited in place (a LoRA merge): its pages
+  // are never released. Other types are never aliased.
+  const bool aliasable = t.type->id == 0;
+  if (aliasable && dtype == torch::kFloat32 && !minus_one && !permute) {
     auto keep_alive = mapped_;
     return torch::from_blob(const_cast<std::uint8_t*>(file_.bytes()) + t.offset, shape, [keep_alive](void*) {},
                             torch::TensorOptions().dtype(torch::kFloat32))
@@ -136,10 +139,13 @@ torch::Tensor GgufTensors::get(const std::string& name, torch::ScalarType dtype,
   for (std::uint64_t first = 0; first < t.elements; first += chunk) {
     const std::uint64_t n = std::min(chunk, t.elements - first);
     dequantize_elements(file_, t, first, n, buffer.data());
+    const std::uint64_t from = t.offset + first / block * t.type->block_bytes;
+    if (!aliasable) mapped_->release(from, from + n / block * t.type->block_bytes);
     auto values = torch::from_blob(buffer.data(), {static_cast<std::int64_t>(n)}, torch::kFloat32);
     if (minus_one) values = values - 1.0f;  // in f32, before any narrowing, as transformers does
     flat.narrow(0, static_cast<std::int64_t>(first), static_cast<std::int64_t>(n)).copy_(values);
   }
+  if (!aliasable) mapped_->release(t.offset, t.offset + t.bytes);  // the pages that straddled two chunks
   if (permute) out = unpermute_rows(out, is_q ? heads_ : kv_heads_, where);
   return out.to(device);
 }

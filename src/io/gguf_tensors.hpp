@@ -44,8 +44,9 @@ class GgufTensors {
   std::vector<std::string> names() const;
   bool contains(const std::string& name) const { return by_name_.count(name) != 0; }
   std::vector<std::int64_t> shape(const std::string& name) const;
-  // The tensor dequantized to `dtype` on `device`, converted row block by row block so peak
-  // memory stays near the result's own size. An F32 tensor read as f32 aliases the mapping.
+  // The tensor dequantized to `dtype` on `device`, converted row block by row block, and the
+  // source's pages released from memory as they are read, so peak memory stays near the result's
+  // own size. An F32 tensor read as f32 aliases the mapping (and stays resident).
   torch::Tensor get(const std::string& name, torch::ScalarType dtype, torch::Device device) const;
   std::size_t data_bytes() const;
 

@@ -18,6 +18,11 @@ class MappedFile {
   std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the pages wholly inside bytes [begin, end) from this process's memory; touched again,
+  // they read back from the file. For data read once (a quantized tensor dequantized at load), so
+  // that the mapping does not stay resident beside what was made of it. Never for a range this
+  // process has written: in a private mapping the edit would be lost.
+  void release(std::size_t begin, std::size_t end) const;
 
  private:
   MappedFile(std::filesystem::path path, std::uint8_t* data, std::size_t size)

@@ -12,6 +12,9 @@ Expert::Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const T
 }
 
 Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& options) {
+  // The tokenizer first: what building a large one allocates on the way is freed before the
+  // weights arrive, so the two peaks do not add up.
+  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(dir);
   auto config = load_model_config(dir);
   auto weights = options.random_weights_seed
                      ? random_weights(config, options.dtype, options.device, *options.random_weights_seed)
@@ -19,7 +22,6 @@ Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& optio
                                     options.allow_unused_tensors);
   if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
   auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));
-  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(dir);
   return Expert(std::move(model), std::move(tokenizer), load_expert_text_config(dir));
 }
 
