@@ -9,6 +9,7 @@
 #include "bench_support.hpp"
 #include "runtime/process_setup.hpp"
 
+#include <torch/utils.h>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>

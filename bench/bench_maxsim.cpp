@@ -11,6 +11,9 @@
 #include "student/item_index.hpp"
 #include "student/maxsim.hpp"
 
+#include <torch/utils.h>
+#include <torch/nn/functional.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 // anchor every forward throughput is compared with in the same run.
 #include "runtime/accelerator.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <cstdlib>

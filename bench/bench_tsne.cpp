@@ -5,6 +5,7 @@
 //   bench_tsne [n=1000] [dim=768] [threads=2]
 #include "eval/tsne.hpp"
 
+#include <torch/utils.h>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>

@@ -7,6 +7,7 @@
 #include "models/encoder.hpp"
 #include "support.hpp"
 
+#include <torch/utils.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

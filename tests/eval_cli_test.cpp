@@ -6,6 +6,7 @@
 #include "support.hpp"
 #include "text/read_file.hpp"
 
+#include <torch/utils.h>
 #include <nlohmann/json.hpp>
 
 #include <array>

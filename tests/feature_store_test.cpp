@@ -4,7 +4,7 @@
 #include "support.hpp"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <filesystem>
 #include <fstream>

@@ -5,6 +5,7 @@
 #include "models/expert.hpp"
 #include "support.hpp"
 
+#include <torch/cuda.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>

@@ -9,6 +9,7 @@
 #include "eval/tsne.hpp"
 #include "support.hpp"
 
+#include <torch/utils.h>
 #include <gtest/gtest.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>

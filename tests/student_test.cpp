@@ -11,6 +11,7 @@
 #include "student/student_trainer.hpp"
 #include "support.hpp"
 
+#include <torch/utils.h>
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -2,6 +2,7 @@
 // hand-checked inputs; determinism.
 #include "eval/tsne.hpp"
 
+#include <torch/utils.h>
 #include <gtest/gtest.h>
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 
+#include <torch/utils.h>
 #include <cmath>
 
 namespace relmoe {

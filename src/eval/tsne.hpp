@@ -3,7 +3,7 @@
 // report's 2-D map of fused representations. O(n^2) memory and time per iteration, which is
 // milliseconds for the ~1000 points the report draws; no Barnes-Hut approximation needed.
 // Deterministic: the start layout is the top two principal components, not random.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <functional>
 #include <vector>

@@ -17,6 +17,7 @@
 #include "text/tokenizer.hpp"
 
 #include <spdlog/spdlog.h>
+#include <torch/torch.h>
 
 #include <chrono>
 #include <fstream>

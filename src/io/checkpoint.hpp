@@ -4,7 +4,7 @@
 // (e.g. story-llama stores only lm_head.weight and maps model.embed_tokens.weight to it);
 // or a GGUF file, whose llama.cpp tensors appear under their Hugging Face names, dequantized at
 // `get`, with the converter's transforms undone (io/gguf_tensors.hpp).
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <memory>

@@ -16,7 +16,7 @@
 // are ignored by readers and truncated by a resuming writer.
 #include "io/expert_record.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <memory>

@@ -7,7 +7,7 @@
 #include "io/gguf_file.hpp"
 #include "io/mapped_file.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <map>
 #include <memory>

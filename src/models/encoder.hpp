@@ -7,7 +7,7 @@
 #include "models/weights.hpp"
 #include "text/tokenizer.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <filesystem>

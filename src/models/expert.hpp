@@ -5,7 +5,7 @@
 #include "text/expert_text_config.hpp"
 #include "text/tokenizer.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <memory>

@@ -3,7 +3,7 @@
 // transformers and relmoe both load: model.safetensors (every tensor dequantized to one dtype,
 // under its Hugging Face name), config.json (the metadata as models/gguf_config reads it, with
 // `architectures`), tokenizer.json and tokenizer_config.json (io/gguf_tokenizer).
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <filesystem>

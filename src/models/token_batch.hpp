@@ -2,7 +2,7 @@
 // A padded batch of token-id sequences: ids plus a mask marking the real tokens.
 #include "text/tokenizer.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <vector>
 

@@ -12,7 +12,6 @@ namespace relmoe {
 
 namespace {
 
-namespace F = torch::nn::functional;
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   return torch::linear(x, w, b.defined() ? c10::optional<torch::Tensor>(b) : c10::nullopt);

@@ -10,7 +10,7 @@
 #include "models/token_batch.hpp"
 #include "models/weights.hpp"
 
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <array>
 #include <filesystem>

@@ -5,6 +5,7 @@
 #include "io/json_file.hpp"
 #include "io/safetensors_writer.hpp"
 
+#include <torch/utils.h>
 #include <algorithm>
 #include <fstream>
 #include <set>

@@ -5,7 +5,7 @@
 #include "models/family.hpp"
 #include "models/model_config.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <filesystem>

@@ -3,7 +3,7 @@
 // that shape them.
 #include "moe/config.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace relmoe {
 

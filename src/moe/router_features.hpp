@@ -2,7 +2,7 @@
 // Router input features that work across scripts: hashed, lower-cased UTF-8 codepoint n-grams
 // of the query and of the item text (in separate hash spaces), computed once per pair and kept
 // as a sparse bag (CSR) for an EmbeddingBag.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <string>

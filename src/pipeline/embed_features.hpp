@@ -13,7 +13,7 @@
 #include "models/lexical_features.hpp"
 #include "models/prompt_encoding.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <string>

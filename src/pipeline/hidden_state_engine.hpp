@@ -12,7 +12,7 @@
 #include "pipeline/bucketing.hpp"
 #include "runtime/accelerator.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <filesystem>

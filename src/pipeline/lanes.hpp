@@ -13,7 +13,7 @@
 #include "pipeline/hidden_state_engine.hpp"
 #include "runtime/accelerator.hpp"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <condition_variable>
 #include <deque>

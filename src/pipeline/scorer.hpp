@@ -12,7 +12,7 @@
 #include "pipeline/shard.hpp"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <optional>

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "runtime/accelerator.hpp"
 
+#include <torch/utils.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>

@@ -1,6 +1,6 @@
 #pragma once
 // Where and how tensors are computed: device choice and libtorch's thread count.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <string>
 

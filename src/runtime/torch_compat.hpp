@@ -1,7 +1,7 @@
 #pragma once
 // The differences between the two libtorches relmoe builds against, Debian's 1.13 (CPU) and
 // PyTorch 2.x (PyPI's wheel, CUDA-enabled), in one place. Nothing else tests versions.
-#include <torch/torch.h>
+#include <torch/types.h>
 #include <torch/version.h>
 
 #include <optional>

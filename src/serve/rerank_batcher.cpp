@@ -2,6 +2,8 @@
 
 #include "student/maxsim.hpp"
 
+#include <torch/utils.h>
+
 namespace relmoe {
 
 RerankBatcher::RerankBatcher(const ColbertStudent& student, const ItemIndex* index, BatcherOptions options,

@@ -8,6 +8,9 @@
 #include "io/json_file.hpp"
 #include "models/config_fields.hpp"
 
+#include <torch/utils.h>
+#include <torch/nn/functional.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -13,7 +13,7 @@
 #include "text/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <memory>

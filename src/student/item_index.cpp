@@ -4,6 +4,7 @@
 #include "base/progress.hpp"
 #include "io/json_file.hpp"
 
+#include <torch/utils.h>
 #include <c10/util/Half.h>
 
 #include <cstring>

@@ -14,7 +14,7 @@
 #include "student/colbert_student.hpp"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <filesystem>

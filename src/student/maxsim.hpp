@@ -1,7 +1,7 @@
 #pragma once
 // ColBERT's late interaction: for every query token the best dot product over an item's tokens,
 // summed over the query tokens.
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <vector>

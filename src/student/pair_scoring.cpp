@@ -3,6 +3,7 @@
 #include "base/progress.hpp"
 #include "student/maxsim.hpp"
 
+#include <torch/utils.h>
 #include <optional>
 
 namespace relmoe {

@@ -10,6 +10,8 @@
 #include "student/maxsim.hpp"
 #include "text/read_file.hpp"
 
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
