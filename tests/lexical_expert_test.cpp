@@ -4,6 +4,7 @@
 #include "models/lexical_expert.hpp"
 #include "models/open_expert.hpp"
 
+#include "base/error.hpp"
 #include "eval/auc.hpp"
 #include "io/feature_store.hpp"
 #include "io/pair_reader.hpp"
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -82,6 +84,46 @@ TEST(LexicalExpert, SavedExpertGivesTheSameOutputs) {
   EXPECT_EQ(a.last_hidden.size(1), expert.width());
   EXPECT_TRUE(torch::equal(a.last_hidden, b.last_hidden));
   EXPECT_TRUE(torch::equal(a.score, b.score));
+}
+
+// A config.json edited by hand is refused before any work, naming the file and the field: a
+// max_n of two billion used to run CPU-bound for minutes, a sketch of INT_MAX overflowed width().
+TEST(LexicalExpert, OutOfRangeConfigFieldsAreRefusedNamingTheField) {
+  const auto train = synthetic_train();
+  std::vector<const relmoe::Pair*> ptrs;
+  for (const auto& p : train) ptrs.push_back(&p);
+  const auto dir = relmoe::test::scratch_dir() / "lexical_expert_edited";
+  relmoe::LexicalExpert::fit(ptrs, small_config()).save(dir);
+  std::ifstream in(dir / "config.json");
+  const auto saved = nlohmann::json::parse(in);
+  const std::vector<std::pair<std::string, nlohmann::json>> edits = {
+      {"max_n", 2000000000}, {"sketch", 2147483647}, {"min_n", 0},       {"max_chars", -1},
+      {"hash_bits", 40},     {"max_n", "4"},         {"sketch", 4e12},   {"min_n", nullptr}};
+  for (const auto& [field, value] : edits) {
+    auto edited = saved;
+    edited[field] = value;
+    std::ofstream(dir / "config.json") << edited.dump();
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      relmoe::open_expert(dir, {});
+      ADD_FAILURE() << field << " = " << value.dump() << " was accepted";
+    } catch (const relmoe::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("config.json"), std::string::npos) << what;
+      EXPECT_NE(what.find("'" + field + "'"), std::string::npos) << what;
+    }
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), 1.0);
+  }
+  // A null model_type is not the lexical expert's: the decoder reader names the field.
+  auto untyped = saved;
+  untyped["model_type"] = nullptr;
+  std::ofstream(dir / "config.json") << untyped.dump();
+  try {
+    relmoe::open_expert(dir, {});
+    ADD_FAILURE() << "a null model_type was accepted";
+  } catch (const relmoe::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'model_type'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(LexicalExpert, ScoresTheRealMarketsLikeACharacterNgramModel) {

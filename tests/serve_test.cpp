@@ -18,6 +18,8 @@
 namespace relmoe {
 namespace {
 
+namespace fs = std::filesystem;
+
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,6 +106,19 @@ TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   nlohmann::json many{{"query", "x"}, {"texts", std::vector<std::string>(21, "t")}};
   expect_status("/rerank", many.dump(), 413, "at most 20");
   expect_status("/rerank", std::string(5000, ' '), 413, "larger than");
+  // Bytes that are not UTF-8 and a number out of double's range are the client's error, answered
+  // with a JSON body (they were a 500 with an empty one, missed by the metrics).
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/rerank", "{\"query\": \"caf\xC3(\", \"ids\": [\"item1\"]}"},
+           {"/score", "{\"pairs\": [{\"query\": \"\xFF\xFE\", \"item\": \"b\"}]}"},
+           {"/rerank", R"({"query": "x", "ids": ["item1"], "raw_scores": 1e999999})"}}) {
+    const auto answer = post(path, body);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 400) << answer->body;
+    EXPECT_NE(nlohmann::json::parse(answer->body)["error"].get<std::string>().find("malformed JSON"),
+              std::string::npos)
+        << answer->body;
+  }
 
   httplib::Client client("127.0.0.1", port_);
   const auto health = client.Get("/health");
@@ -111,8 +126,32 @@ TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   EXPECT_EQ(nlohmann::json::parse(health->body)["items"], 50);
   const auto metrics = client.Get("/metrics")->body;
   EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"200\"} 3"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"400\"} 4"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"400\"} 6"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/score\",status=\"400\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("relmoe_queue_depth 0"), std::string::npos);
+}
+
+// An index whose vectors hold NaN or flipped bits gives a 500 naming the item, never a ranked
+// answer with "score": null first or raw scores of 2e5.
+TEST_F(ServeTest, ADamagedIndexIsAnErrorNamingTheItemNotARanking) {
+  const auto damaged = test::scratch_dir() / "serve-index-damaged";
+  for (const std::uint16_t half : {std::uint16_t{0x7E00}, std::uint16_t{0x7BFF}}) {  // NaN, 65504
+    fs::remove_all(damaged);
+    fs::copy(test::scratch_dir() / "serve-index", damaged);
+    const auto bytes = fs::file_size(damaged / "vectors.f16");
+    std::string filled;
+    for (std::size_t i = 0; i < bytes / 2; ++i) filled.append(reinterpret_cast<const char*>(&half), 2);
+    std::ofstream(damaged / "vectors.f16", std::ios::binary) << filled;
+    index_.emplace(ItemIndex::open(damaged));
+    start({});
+    const auto answer = post("/rerank", R"({"query": "red shoe", "ids": ["item2", "item3"]})");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 500) << answer->body;
+    EXPECT_NE(answer->body.find("item 'item2'"), std::string::npos) << answer->body;
+    EXPECT_NE(answer->body.find("damaged"), std::string::npos) << answer->body;
+    TearDown();
+    service_.reset();
+  }
 }
 
 TEST_F(ServeTest, BurstPastTheQueueGets429AndEveryAcceptedRequestItsAnswer) {

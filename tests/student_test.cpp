@@ -13,6 +13,7 @@
 
 #include <torch/utils.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -174,6 +175,22 @@ TEST(StudentTraining, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   EXPECT_EQ(ColbertStudent::fingerprint(whole.out), ColbertStudent::fingerprint(parts.out));
 }
 
+// query_tokens beyond the encoder's positions are refused when the student is made (they used to
+// be served, and then every request was a 500).
+TEST(StudentConfig, TokensBeyondTheEncodersPositionsAreRefused) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  StudentConfig config = small_config();
+  config.query_tokens = 200;  // tiny-bert has 128 positions
+  try {
+    ColbertStudent::from_base(test::shared_dir() / kTinyBert, config, 1);
+    ADD_FAILURE() << "query_tokens 200 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the encoder has 128"), std::string::npos) << e.what();
+  }
+  config.query_tokens = 128;
+  EXPECT_NO_THROW(ColbertStudent::from_base(test::shared_dir() / kTinyBert, config, 1));
+}
+
 TEST(ItemIndex, ReopensResumesAndExtends) {
   RELMOE_REQUIRE_SHARED(kTinyBert);
   const auto student = ColbertStudent::from_base(test::shared_dir() / kTinyBert, small_config(), 1);
@@ -204,6 +221,51 @@ TEST(ItemIndex, ReopensResumesAndExtends) {
   EXPECT_EQ(index.find("zzz"), -1);
   EXPECT_THROW(ItemIndexWriter(dir, 32, "another student"), Error);
   EXPECT_THROW(ItemIndexWriter(dir, 16, "s1"), Error);
+}
+
+// A damaged manifest or ids.txt is refused naming the field, or the file and line, before anything
+// is allocated from it: a string dim, counts beyond any index, a lengths file far shorter than
+// the manifest claims (it was a bare bad_alloc), and an id listed twice (one item was silently
+// unreachable).
+TEST(ItemIndex, DamagedManifestsAndDuplicateIdsAreRefusedNamingTheFieldOrLine) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto student = ColbertStudent::from_base(test::shared_dir() / kTinyBert, small_config(), 1);
+  const auto dir = test::scratch_dir() / "damaged_index";
+  {
+    ItemIndexWriter writer(dir, 32, "s1");
+    writer.add({"a", "b"}, student.encode_items({"red shoe", "lamp"}));
+    writer.commit();
+    EXPECT_THROW(writer.add({"a"}, student.encode_items({"red shoe"})), Error);
+  }
+  ASSERT_EQ(ItemIndex::open(dir).size(), 2);
+  std::ifstream in(dir / "manifest.json");
+  const auto saved = nlohmann::json::parse(in);
+  auto refused = [&](const std::string& field, const nlohmann::json& value, const std::string& named) {
+    auto edited = saved;
+    for (const auto& [key, v] : value.items()) edited[key] = v;
+    std::ofstream(dir / "manifest.json") << edited.dump();
+    for (int writer = 0; writer < 2; ++writer) {
+      try {
+        if (writer) ItemIndexWriter(dir, 32, "s1");
+        else ItemIndex::open(dir);
+        ADD_FAILURE() << field << ": " << value.dump() << " was accepted";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << field << ": " << e.what();
+      }
+    }
+  };
+  refused("dim", {{"dim", "128"}}, "'dim'");
+  refused("items", {{"items", 4e12}}, "'items'");
+  refused("student", {{"student", 5}}, "'student'");
+  refused("lengths", {{"items", 100000000000}, {"lengths_bytes", 400000000000}}, "lengths.i32");
+  std::ofstream(dir / "manifest.json") << saved.dump();
+  std::ofstream(dir / "ids.txt", std::ios::binary) << "a\na\n";  // the same bytes as "a\nb\n"
+  try {
+    ItemIndex::open(dir);
+    ADD_FAILURE() << "a duplicate id was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ids.txt:2"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CandidateGroups, TeacherScoresJoinByIdAndBadFilesNameTheLine) {

@@ -1,5 +1,7 @@
 #include "base/progress.hpp"
 
+#include "base/stopwatch.hpp"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -8,20 +10,12 @@
 
 namespace relmoe {
 
-namespace {
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-}  // namespace
-
 Progress::Progress(std::string label, std::size_t total, std::ostream& out)
     : label_(std::move(label)),
       total_(total),
       out_(out),
       tty_(&out == &std::cerr && isatty(STDERR_FILENO)),
-      start_(Clock::now()),
+      start_(SteadyClock::now()),
       last_draw_(start_) {}
 
 Progress::Progress(std::string label, std::size_t total) : Progress(std::move(label), total, std::cerr) {}
@@ -57,8 +51,8 @@ void Progress::draw(bool force) {
   if (finished_) return;
   // Terminals redraw ~10 times a second; logs get a line every 5 s so they stay readable.
   const double min_gap = tty_ ? 0.1 : 5.0;
-  if (!force && std::chrono::duration<double>(Clock::now() - last_draw_).count() < min_gap) return;
-  last_draw_ = Clock::now();
+  if (!force && seconds_since(last_draw_) < min_gap) return;
+  last_draw_ = SteadyClock::now();
   const std::string line = render(label_, done_, total_, seconds_since(start_), status_, 24, resumed_);
   if (tty_)
     out_ << "\r\033[K" << line << std::flush;

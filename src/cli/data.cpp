@@ -1,6 +1,7 @@
 // `relmoe data synth`: synthetic multi-market relevance data.
 // `relmoe data convert`: any TSV/CSV/JSONL pairs file -> the project's TSV schema.
 #include "cli/command.hpp"
+#include "base/stopwatch.hpp"
 #include "cli/pair_input.hpp"
 #include "io/pair_reader.hpp"
 #include "io/pair_writer.hpp"
@@ -28,7 +29,7 @@ int run_synth(const SynthArgs& args) {
   auto start = std::chrono::steady_clock::now();
   auto data = synth::generate(args.options);
   synth::write_dataset(data, args.out);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = seconds_since(start);
   std::map<std::string, std::pair<std::size_t, std::size_t>> per_market;  // pairs, relevant
   for (const auto* split : {&data.train, &data.dev, &data.test})
     for (const auto& p : *split) {

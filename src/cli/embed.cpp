@@ -2,6 +2,7 @@
 #include "base/error.hpp"
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
+#include "cli/thread_option.hpp"
 #include "pipeline/embed_features.hpp"
 #include "runtime/compute.hpp"
 
@@ -33,7 +34,7 @@ const Register command{{"embed", "Extract last-token hidden states of every pair
     sub.add_option("--max-prompt-tokens", args->max_prompt_tokens,
                    "cut longer prompts to this many tokens (recorded in the store; `score` follows it)");
     sub.add_option("--device", args->device, "cpu, cuda, cuda:N or auto");
-    sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)");
+    add_threads_option(sub, args->threads, "libtorch threads");
     sub.add_flag("--allow-unused-tensors", args->allow_unused, "load checkpoints with tensors config.json does not use");
     return [args] {
       set_threads(args->threads);

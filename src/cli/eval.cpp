@@ -1,6 +1,7 @@
 // relmoe eval: AUC overall and per market with bootstrap intervals, and expert usage.
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
+#include "cli/thread_option.hpp"
 #include "io/json_file.hpp"
 #include "io/scored_pairs.hpp"
 
@@ -88,7 +89,7 @@ const Register command{{"eval", "Evaluate a trained model (or one expert's own s
                                      "hard routing: mean expert seconds per pair the model may spend (0: none; default: the model's)");
                       app.add_option("--resamples", a->resamples, "bootstrap resamples")->capture_default_str();
                       app.add_option("--seed", a->seed, "bootstrap seed")->capture_default_str();
-                      app.add_option("--threads", a->threads, "CPU threads (0 = all cores)")->capture_default_str();
+                      add_threads_option(app, a->threads);
                       return [a] { return run(*a); };
                     }}};
 

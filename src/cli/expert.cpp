@@ -2,6 +2,7 @@
 // pairs, saved as a Hugging Face-format directory.
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
+#include "cli/thread_option.hpp"
 #include "expert_training/expert_trainer.hpp"
 #include "runtime/compute.hpp"
 
@@ -71,7 +72,7 @@ const Register command{{"expert", "Train small decoder experts", [](CLI::App& su
   t->add_option("--checkpoint-every", o.checkpoint_every, "Steps between resumable checkpoints")
       ->capture_default_str();
   t->add_option("--seed", o.seed, "Random seed")->capture_default_str();
-  t->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(*t, a->threads);
   t->add_flag("--quiet", a->quiet, "No progress bar");
   return std::function<int()>([a] { return run_train(*a); });
 }}};

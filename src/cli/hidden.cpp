@@ -7,6 +7,7 @@
 #include "cli/command.hpp"
 #include "cli/json_line.hpp"
 #include "cli/line_input.hpp"
+#include "cli/thread_option.hpp"
 #include "io/checkpoint_tokenizer.hpp"
 #include "models/encoder.hpp"
 #include "models/expert.hpp"
@@ -203,7 +204,7 @@ const Register command{{
           ->required();
       sub.add_option("--dtype", o->dtype, "f32, bf16 or f16")->capture_default_str();
       sub.add_option("--batch", o->batch, "lines per forward pass")->capture_default_str();
-      sub.add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
+      add_threads_option(sub, o->threads);
       sub.add_flag("--pre-norm", o->pre_norm, "hidden state before the final norm");
       sub.add_flag("--all-tokens", o->all_tokens, "every token's final hidden state: {\"hidden\": [[...], ...]}");
       sub.add_option("--token-budget", o->token_budget, "padded tokens per batch (a longer input runs alone)")

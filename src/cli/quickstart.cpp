@@ -3,6 +3,7 @@
 // feature store, MoE + baselines grid,
 // report.json + report.html. Every stage is resumable; rerunning with the same --out continues.
 #include "cli/command.hpp"
+#include "cli/thread_option.hpp"
 #include "synth/synth.hpp"
 #include "flow/run_flow.hpp"
 #include "runtime/compute.hpp"
@@ -55,7 +56,7 @@ const Register command{{"quickstart", "Run the embedded default end to end (synt
     sub.add_option("--out", args->out, "output directory (resumed when it exists)")->capture_default_str();
     sub.add_option("--pairs", args->pairs, "synthetic labelled pairs")->capture_default_str();
     sub.add_option("--seed", args->seed, "random seed")->capture_default_str();
-    sub.add_option("--threads", args->threads, "libtorch threads (0 = all cores)")->capture_default_str();
+    add_threads_option(sub, args->threads, "libtorch threads");
     sub.add_flag("!--no-lexical", args->lexical, "leave out the built-in lexical expert");
     sub.add_flag("!--no-student", args->student, "skip the ColBERT students (Table 3)");
     sub.add_option("--student-steps", args->student_steps, "training steps of each student")->capture_default_str();

@@ -2,6 +2,7 @@
 #include "base/error.hpp"
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
+#include "cli/thread_option.hpp"
 #include "pipeline/scorer.hpp"
 #include "runtime/compute.hpp"
 
@@ -106,8 +107,7 @@ const Register command{{"score", "Score a pairs file with a trained MoE: bulk ro
     app.add_flag("--no-bucketing", a->no_bucketing, "batch in arrival order instead of by length (for comparison)");
     app.add_option("--chunk", a->chunk, "pairs per committed chunk")->capture_default_str();
     app.add_option("--in-flight", a->in_flight, "chunks in the pipeline at once (parallel mode)")->capture_default_str();
-    app.add_option("--threads", a->threads, "CPU threads in all, split between lanes (0 = all cores)")
-        ->capture_default_str();
+    add_threads_option(app, a->threads, "CPU threads in all, split between lanes");
     app.add_option("--device", a->device, "cpu, cuda, cuda:N, auto, or a comma list assigned to lanes in turn")
         ->capture_default_str();
     app.add_option("--dtype", a->dtype, "expert run dtype: f32, bf16, f16 (default: the dtype `embed` ran each in)");

@@ -2,6 +2,7 @@
 // stops accepting connections, answers every request already accepted, then exits 0.
 #include "base/error.hpp"
 #include "cli/command.hpp"
+#include "cli/thread_option.hpp"
 #include "runtime/compute.hpp"
 #include "serve/rerank_service.hpp"
 
@@ -62,7 +63,7 @@ const Register command{{"serve", "Serve the ColBERT student over HTTP: /rerank, 
     app.add_option("--index", a->index, "item index from `relmoe student index` (for /rerank by ids)");
     app.add_option("--host", a->service.host, "address to listen on")->capture_default_str();
     app.add_option("--port", a->service.port, "port (0: any free port)")->capture_default_str();
-    app.add_option("--threads", a->threads, "model threads (0: all cores)")->capture_default_str();
+    add_threads_option(app, a->threads, "model threads");
     app.add_option("--http-threads", a->service.http_threads, "connection threads")->capture_default_str();
     app.add_option("--queue", a->service.batcher.queue_capacity, "jobs waiting at most (beyond: 429)")
         ->capture_default_str();

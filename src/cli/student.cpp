@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "cli/command.hpp"
 #include "cli/pair_input.hpp"
+#include "cli/thread_option.hpp"
 #include "eval/student_comparison.hpp"
 #include "expert_training/spm_train.hpp"
 #include "io/item_list.hpp"
@@ -160,7 +161,7 @@ const Register command{{"student", "The ColBERT student: train from teacher scor
   train->add_option("--item-tokens", t->config.item_tokens, "longest item in tokens")->capture_default_str();
   train->add_option("--dim", t->config.dim, "token vector width")->capture_default_str();
   train->add_option("--seed", o.seed, "random seed")->capture_default_str();
-  train->add_option("--threads", t->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(*train, t->threads);
   train->add_flag("--quiet", t->quiet, "no progress bar");
   train->callback([which, t] { *which = [t] { return run_train(*t); }; });
 
@@ -171,7 +172,7 @@ const Register command{{"student", "The ColBERT student: train from teacher scor
   index->add_option("--out", x->out, "index directory (created, resumed or extended)")->required();
   index->add_option("--batch", x->batch, "items per forward")->capture_default_str();
   index->add_option("--commit-every", x->commit_every, "items between durable commits")->capture_default_str();
-  index->add_option("--threads", x->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(*index, x->threads);
   index->add_flag("--quiet", x->quiet, "no progress bar");
   index->callback([which, x] { *which = [x] { return run_index(*x); }; });
 
@@ -184,7 +185,7 @@ const Register command{{"student", "The ColBERT student: train from teacher scor
   eval->add_option("--k", e->ks, "K of bad-ratio@K")->delimiter(',')->capture_default_str();
   eval->add_option("--batch", e->batch, "pairs per forward")->capture_default_str();
   eval->add_option("--resamples", e->resamples, "bootstrap resamples")->capture_default_str();
-  eval->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(*eval, e->threads);
   eval->add_flag("--quiet", e->quiet, "no progress bar");
   eval->callback([which, e] { *which = [e] { return run_eval(*e); }; });
 

@@ -1,6 +1,7 @@
 #include "cli/train_options.hpp"
 
 #include "base/error.hpp"
+#include "cli/thread_option.hpp"
 #include "flow/run_flow.hpp"
 
 #include <sstream>
@@ -60,7 +61,7 @@ void ModelFlags::add(CLI::App& app, bool with_strategy) {
   app.add_option("--patience", train.patience, "epochs without dev AUC gain before stopping")->capture_default_str();
   app.add_option("--router-lr", train.router_lr, "pseudo-label router learning rate")->capture_default_str();
   app.add_option("--seed", train.seed, "random seed (training is deterministic given it)")->capture_default_str();
-  app.add_option("--threads", threads, "CPU threads (0 = all cores)")->capture_default_str();
+  add_threads_option(app, threads);
   app.add_flag("!--no-progress", train.progress, "no progress bar");
 }
 

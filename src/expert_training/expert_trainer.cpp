@@ -1,6 +1,7 @@
 #include "expert_training/expert_trainer.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 #include "io/durable_file.hpp"
 #include "io/json_file.hpp"
 #include "io/pair_reader.hpp"
@@ -86,7 +87,7 @@ void prepare_tokenizer(const ExpertTrainOptions& o, const std::vector<Pair>& pai
   auto start = std::chrono::steady_clock::now();
   train_sentencepiece(sentences, parse_spm_spec(o.train_tokenizer), {"▁yes", "▁no"}, dir / "tokenizer.model");
   spdlog::info("trained {} tokenizer on {} sentences in {:.1f} s", o.train_tokenizer, sentences.size(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+               seconds_since(start));
 }
 
 std::array<std::int64_t, 2> answer_ids(const Tokenizer& tokenizer, const fs::path& where) {
@@ -370,7 +371,7 @@ ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
 
   publish_expert(o, m, state, result.truncated);
   result.finished = true;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
   result.model.emplace(std::move(m.model));
   return result;
 }

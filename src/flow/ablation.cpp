@@ -1,6 +1,7 @@
 #include "flow/ablation.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 #include "io/json_file.hpp"
 #include "eval/comparison.hpp"
 #include "eval/report.hpp"
@@ -287,7 +288,7 @@ nlohmann::json run_ablation(const FeatureStore& store, const std::vector<Pair>& 
     write_scored_pairs(scores_path(out, v.name), s.pairs);
     result["variants"][v.name] = to_json(report);
     result["order"].push_back(v.name);
-    result["train_seconds"][v.name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result["train_seconds"][v.name] = seconds_since(start);
     // Rewritten after every variant, so an interrupted grid keeps (and a rerun reuses) what it finished.
     write_json_file((out / "ablation.json").string(), result);
   }

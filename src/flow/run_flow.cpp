@@ -1,6 +1,7 @@
 #include "flow/run_flow.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 #include "io/json_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/feature_store.hpp"
@@ -22,9 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // run.json: seconds spent per stage (summed over resumed runs, in first-run order) and facts
 // measured along the way (expert training time, embedding throughput).
@@ -62,7 +60,7 @@ std::int64_t count_pairs(const fs::path& path) { return static_cast<std::int64_t
 
 void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
   if (fs::exists(layout.data_manifest())) return;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   fs::create_directories(layout.data());
   o.prepare_data(layout);
   // Written last: only a finished data stage has a manifest.
@@ -70,7 +68,7 @@ void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
                                                     {"train", count_pairs(layout.train())},
                                                     {"dev", count_pairs(layout.dev())},
                                                     {"test", count_pairs(layout.test())}});
-  log.add_stage("data", since(start));
+  log.add_stage("data", seconds_since(start));
 }
 
 // The experts with their directories, training those made here (each once).
@@ -86,9 +84,9 @@ std::vector<ExpertRecord> experts_stage(const std::vector<FlowExpert>& experts, 
     specs.push_back({e.name, recipe.out});
     if (fs::exists(recipe.out / "config.json") && !fs::exists(recipe.out / ".train-state")) continue;
     spdlog::info("flow: training expert {} ({} {})", e.name, recipe.arch, recipe.size);
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     train_expert(recipe);
-    const double seconds = since(start);
+    const double seconds = seconds_since(start);
     auto& facts = log.expert(e.name);
     facts["train_seconds"] = facts.value("train_seconds", 0.0) + seconds;
     log.add_stage("train " + e.name, seconds);
@@ -111,9 +109,9 @@ void embed_stage(const EmbedOptions& options, const RunLayout& layout, const std
     const auto done = column_done(layout.features(), spec.name);
     const auto before = done.rows_complete;
     if (before == static_cast<std::int64_t>(all.size()) && done.cost > 0) continue;
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     embed_features({spec}, all, layout.features(), options);
-    const double seconds = since(start);
+    const double seconds = seconds_since(start);
     auto& facts = log.expert(spec.name);
     facts["embed_pairs"] = facts.value("embed_pairs", std::int64_t{0}) + static_cast<std::int64_t>(all.size()) - before;
     facts["embed_seconds"] = facts.value("embed_seconds", 0.0) + seconds;
@@ -227,18 +225,18 @@ Json run_flow(const FlowOptions& o) {
   embed_stage(embed, layout, specs, all, log);
 
   spdlog::info("flow: MoE, fusion and routing grid");
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   AblationOptions ablation = o.ablation;
   ablation.resume = true;
   Json report = run_ablation(FeatureStore::open(layout.features()), train, dev, test, ablation, layout.ablation());
-  log.add_stage("ablation grid", since(start));
+  log.add_stage("ablation grid", seconds_since(start));
 
   if (o.students) {
-    start = Clock::now();
+    start = SteadyClock::now();
     const auto store = FeatureStore::open(layout.features());
     report["students"] = run_student_stage(layout, store, train, test, report.value("comparisons", Json::object()),
                                            *o.students);
-    log.add_stage("students", since(start));
+    log.add_stage("students", seconds_since(start));
   }
 
   report["title"] = o.title;
@@ -251,9 +249,9 @@ Json run_flow(const FlowOptions& o) {
   write_json_file(layout.report_json().string(), report);
   std::cout << ablation_markdown(report);
 
-  start = Clock::now();
+  start = SteadyClock::now();
   render_run_report(layout.root, o.report);
-  log.add_stage("report", since(start));
+  log.add_stage("report", seconds_since(start));
   return report;
 }
 

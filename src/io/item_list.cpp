@@ -2,6 +2,9 @@
 
 #include "base/error.hpp"
 #include "base/split.hpp"
+#include "text/utf8.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <unordered_set>
@@ -27,18 +30,27 @@ std::vector<Item> read_items(const std::filesystem::path& path) {
   if (text_col < 0) fail(path.string() + ":1", "the header names no 'item' or 'title' column");
   std::vector<Item> items;
   std::unordered_set<std::string> seen;
+  std::size_t cut = 0;
   for (std::size_t number = 2; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     const auto where = path.string() + ":" + std::to_string(number);
+    utf8::require_valid(line, where);
     const auto fields = split_fields(line, '\t');
     auto field = [&](std::ptrdiff_t col) {
       return col >= 0 && static_cast<std::size_t>(col) < fields.size() ? fields[static_cast<std::size_t>(col)] : "";
     };
     Item item{field(id_col), field(text_col), field(market_col)};
     if (item.text.empty()) fail(where, "the item text is empty");
+    if (item.text.size() > kMaxItemBytes) {
+      std::size_t end = kMaxItemBytes;
+      while (end > 0 && (static_cast<unsigned char>(item.text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+      item.text.resize(end);
+      ++cut;
+    }
     if (item.id.empty()) item.id = item.text;
     if (seen.insert(item.id).second) items.push_back(std::move(item));
   }
+  if (cut) spdlog::warn("{}: {} item texts longer than {} bytes were cut to it", path.string(), cut, kMaxItemBytes);
   return items;
 }
 

@@ -25,6 +25,14 @@ class ConfigFields {
   std::int64_t positive_int_or(const std::string& name, std::int64_t fallback) const {
     return has(name) ? positive(name, j_[name]) : fallback;
   }
+  // An integer in [lo, hi]: sizes and counts that bound the work and memory spent on them.
+  std::int64_t int_in(const std::string& name, std::int64_t lo, std::int64_t hi) const {
+    if (!has(name)) bad(name, "is missing");
+    const auto& v = j_[name];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+      bad(name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + v.dump());
+    return v.get<std::int64_t>();
+  }
   double number_or(const std::string& name, double fallback) const {
     if (!has(name)) return fallback;
     if (!j_[name].is_number()) bad(name, "must be a number, got " + j_[name].dump());

@@ -5,6 +5,7 @@
 #include "io/checkpoint.hpp"
 #include "io/json_file.hpp"
 #include "io/safetensors_writer.hpp"
+#include "models/config_fields.hpp"
 
 #include <unordered_map>
 
@@ -91,18 +92,15 @@ void LexicalExpert::save(const fs::path& dir) const {
 LexicalExpert LexicalExpert::load(const fs::path& dir) {
   const auto path = dir / "config.json";
   const auto j = read_json_file(path);
+  if (!j.is_object()) fail(path.string(), "not a lexical expert config: expected a JSON object");
+  const ConfigFields f(j, path.string());
   LexicalConfig c;
-  try {
-    c.min_n = j.at("min_n").get<int>();
-    c.max_n = j.at("max_n").get<int>();
-    c.hash_bits = j.at("hash_bits").get<int>();
-    c.max_chars = j.at("max_chars").get<int>();
-    c.sketch = j.at("sketch").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    fail(path.string(), std::string("not a lexical expert config: ") + e.what());
-  }
-  if (c.min_n < 1 || c.max_n < c.min_n || c.hash_bits < 8 || c.hash_bits > 26 || c.max_chars < 1 || c.sketch < 1)
-    fail(path.string(), "n-gram range, hash_bits (8-26), max_chars or sketch out of range");
+  // The bounds keep the work per pair and the model's size bounded whatever the file says.
+  c.min_n = static_cast<int>(f.int_in("min_n", 1, LexicalConfig::kMaxN));
+  c.max_n = static_cast<int>(f.int_in("max_n", c.min_n, LexicalConfig::kMaxN));
+  c.hash_bits = static_cast<int>(f.int_in("hash_bits", 8, 26));
+  c.max_chars = static_cast<int>(f.int_in("max_chars", 1, LexicalConfig::kMaxChars));
+  c.sketch = static_cast<int>(f.int_in("sketch", 1, LexicalConfig::kMaxSketch));
   const auto weights = Checkpoint::open(dir / "model.safetensors");
   const auto dim = c.dim();
   auto vec = [&](const std::string& name, std::int64_t n) {

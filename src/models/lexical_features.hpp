@@ -15,6 +15,9 @@
 namespace relmoe {
 
 struct LexicalConfig {
+  // What a saved config may hold at most (LexicalExpert::load refuses more).
+  static constexpr int kMaxN = 16, kMaxChars = 1 << 20, kMaxSketch = 4096;
+
   int min_n = 2, max_n = 4;
   int hash_bits = 18;    // the linear model's feature space: 2^hash_bits weights
   int max_chars = 512;   // per field: bounds the cost of long descriptions

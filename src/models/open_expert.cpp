@@ -7,9 +7,11 @@ namespace relmoe {
 ExpertKind expert_kind(const std::filesystem::path& path) {
   if (!std::filesystem::is_directory(path)) return ExpertKind::Decoder;  // a GGUF file
   const auto config = read_json_file_or_null(path / "config.json");
-  return config.is_object() && config.value("model_type", std::string()) == LexicalExpert::kModelType
-             ? ExpertKind::Lexical
-             : ExpertKind::Decoder;
+  // Anything but the lexical model_type string (absent, null, another type) is left to the
+  // decoder's config reader, whose errors name the file and the field.
+  const bool lexical = config.is_object() && config.contains("model_type") && config["model_type"].is_string() &&
+                       config["model_type"].get<std::string>() == LexicalExpert::kModelType;
+  return lexical ? ExpertKind::Lexical : ExpertKind::Decoder;
 }
 
 OpenedExpert open_expert(const std::filesystem::path& path, const ExpertOptions& options) {

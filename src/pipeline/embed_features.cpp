@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/progress.hpp"
+#include "base/stopwatch.hpp"
 #include "io/feature_store.hpp"
 #include "models/open_expert.hpp"
 #include "pipeline/hidden_state_engine.hpp"
@@ -15,10 +16,6 @@
 
 namespace relmoe {
 namespace {
-
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 std::vector<const Pair*> window_of(const std::vector<Pair>& pairs, std::size_t begin, std::size_t end) {
   std::vector<const Pair*> out;
@@ -73,7 +70,7 @@ void embed_lexical(const ExpertRecord& spec, const std::vector<Pair>& pairs, con
   FeatureStoreWriter writer(store, ids, {column});
   const auto row = writer.next_row(spec.name);
   if (row == writer.rows()) return;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = SteadyClock::now();
   auto fitted = cross_fit(pairs, options.lexical_train, options.lexical);
   fitted.model.save(dir);
   const auto n = writer.rows() - row;
@@ -81,12 +78,12 @@ void embed_lexical(const ExpertRecord& spec, const std::vector<Pair>& pairs, con
   // The cost of serving it: the fitted model run on (up to) one window of pairs, fitting excluded.
   std::vector<const Pair*> sample;
   for (std::size_t i = 0; i < std::min(pairs.size(), std::size_t{2048}); ++i) sample.push_back(&pairs[i]);
-  const auto timed = std::chrono::steady_clock::now();
+  const auto timed = SteadyClock::now();
   fitted.model.run(sample);
-  writer.set_cost(spec.name, since(timed) / static_cast<double>(sample.size()));
+  writer.set_cost(spec.name, seconds_since(timed) / static_cast<double>(sample.size()));
   writer.commit();
   spdlog::info("embed {}: lexical expert fitted on {} pairs, {} rows in {:.1f} s", spec.name,
-               options.lexical_train.size(), n, since(start));
+               options.lexical_train.size(), n, seconds_since(start));
 }
 
 double store_cost(const std::filesystem::path& store, const std::string& expert) {

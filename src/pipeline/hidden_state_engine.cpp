@@ -1,6 +1,7 @@
 #include "pipeline/hidden_state_engine.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 #include "io/expert_record.hpp"
 #include "io/hidden_cache.hpp"
 #include "runtime/compute.hpp"
@@ -14,8 +15,6 @@
 namespace relmoe {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // The limit prompts are cut to, checked before anything is encoded with it.
 std::int64_t prompt_limit(const Expert& expert, const HiddenStateOptions& options, const std::string& name) {
@@ -58,7 +57,7 @@ HiddenStateEngine::HiddenStateEngine(std::string name, const std::filesystem::pa
 HiddenStateEngine::~HiddenStateEngine() = default;
 
 ExpertOutput HiddenStateEngine::run(const std::vector<const Pair*>& pairs, LaneStats& stats) {
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   const auto n = static_cast<std::int64_t>(pairs.size());
   const auto w = width();
   ExpertOutput out{torch::empty({n, w}, torch::kFloat32), {}};
@@ -71,7 +70,7 @@ ExpertOutput HiddenStateEngine::run(const std::vector<const Pair*>& pairs, LaneS
   std::vector<std::vector<TokenId>> ids;
   std::vector<HiddenCache::Key> keys;
   std::unordered_map<std::string, std::int64_t> first;
-  auto t = Clock::now();
+  auto t = SteadyClock::now();
   for (std::int64_t i = 0; i < n; ++i) {
     std::string prompt = prompts_.render(*pairs[i]);
     auto [it, fresh] = first.emplace(prompt, i);
@@ -88,7 +87,7 @@ ExpertOutput HiddenStateEngine::run(const std::vector<const Pair*>& pairs, LaneS
     todo.push_back(i);
     ids.push_back(prompts_.encode(*pairs[i], prompt, stats.truncated));
   }
-  stats.tokenize_s += since(t);
+  stats.tokenize_s += seconds_since(t);
 
   std::vector<std::int64_t> lengths;
   for (const auto& s : ids) lengths.push_back(static_cast<std::int64_t>(s.size()));
@@ -104,7 +103,7 @@ ExpertOutput HiddenStateEngine::run(const std::vector<const Pair*>& pairs, LaneS
   }
   stats.pairs += n;
   stats.computed += static_cast<std::int64_t>(todo.size());
-  stats.busy_s += since(start);
+  stats.busy_s += seconds_since(start);
   return out;
 }
 

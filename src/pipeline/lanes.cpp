@@ -1,5 +1,6 @@
 #include "pipeline/lanes.hpp"
 
+#include "base/stopwatch.hpp"
 #include "models/open_expert.hpp"
 
 #include <ATen/Parallel.h>
@@ -9,9 +10,6 @@
 namespace relmoe {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 class DecoderLane final : public ExpertLane {
  public:
@@ -38,13 +36,13 @@ class LexicalLane final : public ExpertLane {
   explicit LexicalLane(LexicalExpert expert) : expert_(std::move(expert)) {}
 
   torch::Tensor run(const std::vector<const Pair*>& pairs, LaneStats& stats) override {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     auto out = expert_.run(pairs).last_hidden;
     const auto n = static_cast<std::int64_t>(pairs.size());
     stats.pairs += n;
     stats.computed += n;
-    stats.forward_s += since(start);
-    stats.busy_s += since(start);
+    stats.forward_s += seconds_since(start);
+    stats.busy_s += seconds_since(start);
     return out;
   }
   std::int64_t width() const override { return expert_.width(); }

@@ -2,6 +2,7 @@
 
 #include "base/error.hpp"
 #include "base/progress.hpp"
+#include "base/stopwatch.hpp"
 #include "moe/model_experts.hpp"
 #include "moe/model_io.hpp"
 #include "pipeline/chunk_reader.hpp"
@@ -29,9 +30,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // A chunk on its way through the pipeline: read, routed, expert hidden states, fused.
 struct Work {
@@ -161,7 +159,7 @@ class Scorer {
 
  private:
   void score(ScoreOutput& out) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     ChunkReader reader(job_.input, job_.columns, job_.format, o_.shard, o_.chunk, o_.skip_bad);
     if (out.committed().chunks > 0) {
       check_read_point(job_.input, job_.columns, job_.format, out.committed().input,
@@ -214,30 +212,30 @@ class Scorer {
       fuse_and_write(*w, out);
       position = w->chunk.end;
       chunks = w->chunk.index + 1;
-      const auto t = Clock::now();
-      stats_.wall_s = since(start);
+      const auto t = SteadyClock::now();
+      stats_.wall_s = seconds_since(start);
       out.commit(position, chunks, stats_json());
-      stats_.commit_s += since(t);
+      stats_.commit_s += seconds_since(t);
       if (progress) {
         char status[96];
         std::snprintf(status, sizeof status, "%lld pairs, %.1f pairs/s", static_cast<long long>(stats_.pairs),
-                      stats_.pairs / std::max(1e-9, since(start)));
+                      stats_.pairs / std::max(1e-9, seconds_since(start)));
         progress->status(status);
         progress->set(static_cast<std::size_t>(position.end.offset - std::min(begin, position.end.offset)));
       }
     }
-    stats_.wall_s = since(start);
+    stats_.wall_s = seconds_since(start);
     out.finish(position, chunks, stats_json());
     if (progress) progress->finish();
   }
 
   // Reader side (its own worker in parallel mode): the next chunk and its routing.
   void read_and_route(ChunkReader& reader, Work& w) {
-    auto t = Clock::now();
+    auto t = SteadyClock::now();
     w.any = reader.next(w.chunk);
-    w.read_s = since(t);
+    w.read_s = seconds_since(t);
     if (!w.any) return;
-    t = Clock::now();
+    t = SteadyClock::now();
     torch::InferenceMode guard;
     const auto& c = model_->config;
     FeatureBags bags;
@@ -273,7 +271,7 @@ class Scorer {
             w.queue[e].push_back(&w.chunk.pairs[w.kept[b]]);
           }
     }
-    w.route_s = since(t);
+    w.route_s = seconds_since(t);
   }
 
   void dispatch(const std::shared_ptr<Work>& w, const std::function<LaneWorker*(std::size_t)>& worker) {
@@ -285,7 +283,7 @@ class Scorer {
   }
 
   void fuse_and_write(Work& w, ScoreOutput& out) {
-    auto t = Clock::now();
+    auto t = SteadyClock::now();
     std::vector<float> scores;
     std::vector<std::string> chosen(w.kept.size());
     if (!w.kept.empty()) {
@@ -318,7 +316,7 @@ class Scorer {
             if (a[i][e]) chosen[i] += (chosen[i].empty() ? "" : ",") + stats_.experts[e];
       }
     }
-    stats_.fuse_s += since(t);
+    stats_.fuse_s += seconds_since(t);
     // Rows and rejects in input order (rejects are reported by line in their own file).
     for (std::size_t i = 0; i < w.kept.size(); ++i) out.add_row(w.chunk.pairs[w.kept[i]].id, scores[i], chosen[i]);
     std::sort(w.chunk.rejected.begin(), w.chunk.rejected.end(),

@@ -1,6 +1,7 @@
 #include "runtime/accelerator.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 #include "runtime/cuda_backend.hpp"
 #include "runtime/torch_compat.hpp"
 
@@ -26,7 +27,7 @@ class CpuLaneStream final : public LaneStream {
     const auto start = std::chrono::steady_clock::now();
     work();
     ++counts_.launches;
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return seconds_since(start);
   }
   at::Tensor upload(const at::Tensor& host) override {
     ++counts_.uploads;

@@ -1,6 +1,7 @@
 #include "serve/load_generator.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 
 #include <httplib.h>
 
@@ -39,7 +40,7 @@ LoadResult run_load(const LoadSpec& spec) {
     std::int64_t errors = 0, bad = 0;
     while (true) {
       const auto i = next.fetch_add(1);
-      if (i >= spec.requests || std::chrono::duration<double>(Clock::now() - start).count() > spec.max_seconds) break;
+      if (i >= spec.requests || seconds_since(start) > spec.max_seconds) break;
       const auto body = static_cast<std::size_t>(i) % spec.bodies.size();
       const auto sent = Clock::now();
       const auto answer = client.Post(spec.path.c_str(), spec.bodies[body], "application/json");
@@ -66,7 +67,7 @@ LoadResult run_load(const LoadSpec& spec) {
   std::vector<std::thread> clients;
   for (int c = 0; c < spec.concurrency; ++c) clients.emplace_back(client_loop);
   for (auto& t : clients) t.join();
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.seconds = seconds_since(start);
   std::sort(ok_ms.begin(), ok_ms.end());
   auto quantile = [&](double q) {
     return ok_ms.empty() ? 0.0 : ok_ms[std::min(ok_ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ok_ms.size())))];

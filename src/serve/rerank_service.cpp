@@ -1,11 +1,13 @@
 #include "serve/rerank_service.hpp"
 
 #include "base/error.hpp"
+#include "base/stopwatch.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace relmoe {
@@ -25,7 +27,11 @@ void send_error(httplib::Response& response, int status, const std::string& mess
                                                 {500, "Backend"},    {503, "Unhealthy"}};
   response.status = status;
   const auto type = types.count(status) ? types.at(status) : "Error";
-  response.set_content(nlohmann::json{{"error", message}, {"error_type", type}}.dump(), "application/json");
+  // A message can quote the request's own bytes (a JSON parse error does): invalid UTF-8 in it
+  // becomes U+FFFD instead of an exception thrown out of the error path.
+  response.set_content(nlohmann::json{{"error", message}, {"error_type", type}}.dump(
+                           -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json");
 }
 
 nlohmann::json parse_body(const httplib::Request& request) {
@@ -33,7 +39,7 @@ nlohmann::json parse_body(const httplib::Request& request) {
     auto body = nlohmann::json::parse(request.body);
     if (!body.is_object()) throw BadRequest(400, "the body must be a JSON object");
     return body;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, bad UTF-8, a number like 1e999999
     throw BadRequest(400, std::string("malformed JSON: ") + e.what());
   }
 }
@@ -91,9 +97,11 @@ RerankService::RerankService(const ColbertStudent& student, const ItemIndex* ind
         send_error(response, e.status, e.what());
       } catch (const std::exception& e) {
         send_error(response, 500, e.what());
+      } catch (...) {  // nothing may skip the metrics and in_flight_ below
+        send_error(response, 500, "internal error");
       }
       metrics_.record_request(route, response.status,
-                              std::chrono::duration<double>(Clock::now() - start).count());
+                              seconds_since(start));
       --in_flight_;
     };
   };
@@ -138,24 +146,44 @@ void RerankService::serve() {
 
 void RerankService::stop() { server_->stop(); }
 
-std::optional<std::vector<float>> RerankService::run_job(RerankJob job, httplib::Response& response) {
-  job.deadline = Clock::now() + options_.timeout;
-  const auto deadline = job.deadline;
-  auto result = batcher_.submit(std::move(job));
-  if (!result) {
-    refuse_when_full(response);
-    return std::nullopt;
+std::optional<std::vector<std::vector<float>>> RerankService::run_jobs(std::vector<RerankJob> jobs,
+                                                                      httplib::Response& response) {
+  const auto deadline = Clock::now() + options_.timeout;
+  std::vector<JobResult> results;
+  for (auto& job : jobs) {
+    job.deadline = deadline;
+    auto result = batcher_.submit(std::move(job));
+    if (!result) {
+      refuse_when_full(response);
+      return std::nullopt;
+    }
+    results.push_back(std::move(*result));
   }
-  if (result->wait_until(deadline + std::chrono::milliseconds(50)) != std::future_status::ready) {
-    send_error(response, 503, "the request timed out after " + std::to_string(options_.timeout.count()) + " ms");
-    return std::nullopt;
+  std::vector<std::vector<float>> scores;
+  for (auto& result : results) {
+    if (result.wait_until(deadline + std::chrono::milliseconds(50)) != std::future_status::ready) {
+      send_error(response, 503, "the request timed out after " + std::to_string(options_.timeout.count()) + " ms");
+      return std::nullopt;
+    }
+    try {
+      scores.push_back(result.get());
+    } catch (const JobTimedOut& e) {
+      send_error(response, 503, e.what());
+      return std::nullopt;
+    }
   }
-  try {
-    return result->get();
-  } catch (const JobTimedOut& e) {
-    send_error(response, 503, e.what());
-    return std::nullopt;
-  }
+  return scores;
+}
+
+void RerankService::require_sound(const std::vector<float>& scores,
+                                  const std::function<std::string(std::size_t)>& candidate) const {
+  // 1 % above the bound covers the f16 rounding of the index's unit vectors.
+  const double bound = 1.01 * static_cast<double>(student_.config().query_tokens);
+  for (std::size_t i = 0; i < scores.size(); ++i)
+    if (!(std::abs(static_cast<double>(scores[i])) <= bound))
+      fail(candidate(i), "scored " + std::to_string(scores[i]) + ", not a MaxSim within +-" +
+                             std::to_string(student_.config().query_tokens) +
+                             ": the item index or the student is damaged");
 }
 
 void RerankService::refuse_when_full(httplib::Response& response) const {
@@ -178,6 +206,7 @@ void RerankService::rerank(const httplib::Request& request, httplib::Response& r
     raw = body["raw_scores"].get<bool>();
   }
   std::size_t count = 0;
+  std::vector<std::int64_t> rows_of_ids;  // kept to name a damaged item
   if (has_texts) {
     job.texts = string_list(body, "texts", options_.max_candidates);
     count = job.texts.size();
@@ -189,9 +218,16 @@ void RerankService::rerank(const httplib::Request& request, httplib::Response& r
       job.rows.push_back(row);
     }
     count = job.rows.size();
+    rows_of_ids = job.rows;
   }
-  const auto scores = run_job(std::move(job), response);
-  if (!scores) return;
+  std::vector<RerankJob> jobs;
+  jobs.push_back(std::move(job));
+  const auto results = run_jobs(std::move(jobs), response);
+  if (!results) return;
+  const auto* scores = &results->front();
+  require_sound(*scores, [&](std::size_t i) {
+    return has_texts ? "candidate " + std::to_string(i) : "item '" + index_->id(rows_of_ids[i]) + "'";
+  });
   std::vector<std::size_t> order(count);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return (*scores)[a] > (*scores)[b]; });
@@ -221,14 +257,21 @@ void RerankService::score(const httplib::Request& request, httplib::Response& re
     by_query[text_field(pairs[i], "query", where)].push_back(i);
     items.push_back(text_field(pairs[i], "item", where));
   }
-  std::vector<double> out(pairs.size());
+  std::vector<RerankJob> jobs;
   for (const auto& [query, rows] : by_query) {
     RerankJob job;
     job.query = query;
     for (auto i : rows) job.texts.push_back(items[i]);
-    const auto scores = run_job(std::move(job), response);
-    if (!scores) return;
-    for (std::size_t k = 0; k < rows.size(); ++k) out[rows[k]] = student_.probability((*scores)[k]);
+    jobs.push_back(std::move(job));
+  }
+  const auto results = run_jobs(std::move(jobs), response);
+  if (!results) return;
+  std::vector<double> out(pairs.size());
+  std::size_t j = 0;
+  for (const auto& [query, rows] : by_query) {
+    const auto& scores = (*results)[j++];
+    require_sound(scores, [&](std::size_t k) { return "'pairs'[" + std::to_string(rows[k]) + "]"; });
+    for (std::size_t k = 0; k < rows.size(); ++k) out[rows[k]] = student_.probability(scores[k]);
   }
   response.set_content(nlohmann::json{{"scores", out}}.dump(), "application/json");
 }

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,8 +55,13 @@ class RerankService {
   void rerank(const httplib::Request& request, httplib::Response& response);
   void score(const httplib::Request& request, httplib::Response& response);
   void refuse_when_full(httplib::Response& response) const;
-  // Runs `job` through the batcher: the raw MaxSim scores, or an error status set on `response`.
-  std::optional<std::vector<float>> run_job(RerankJob job, httplib::Response& response);
+  // Submits every job to the batcher, then waits for them all (one deadline): each job's raw
+  // MaxSim scores, or nullopt with an error status set on `response`.
+  std::optional<std::vector<std::vector<float>>> run_jobs(std::vector<RerankJob> jobs, httplib::Response& response);
+  // Throws (a 500 naming the candidate) unless every score is a MaxSim a sound index and student
+  // can give: finite, within +-query_tokens (unit vectors). NaN or flipped bits in the index
+  // vectors or the student's weights end here instead of in a ranked answer.
+  void require_sound(const std::vector<float>& scores, const std::function<std::string(std::size_t)>& candidate) const;
 
   const ColbertStudent& student_;
   const ItemIndex* index_;

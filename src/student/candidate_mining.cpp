@@ -97,7 +97,7 @@ std::vector<Pair> mine_candidates(const std::vector<Pair>& queries, const std::v
     }
     auto add = [&](std::size_t i) {
       const auto* first = own.front();
-      out.push_back({"mined-" + std::to_string(next_id++), first->market, first->lang, first->query, items[i].text,
+      out.push_back({"mined-" + options.run + "-" + std::to_string(next_id++), first->market, first->lang, first->query, items[i].text,
                      "", std::nullopt, std::nullopt, "mined"});
       taken.insert(i);
     };

@@ -88,6 +88,13 @@ ColbertStudent::ColbertStudent(Encoder encoder, std::shared_ptr<const Tokenizer>
   if (static_cast<std::int64_t>(tokenizer_->vocab_size()) > encoder_.config().vocab_size)
     fail("student", "the tokenizer has " + std::to_string(tokenizer_->vocab_size()) + " ids but the encoder only " +
                         std::to_string(encoder_.config().vocab_size) + " embeddings");
+  // RoBERTa-style encoders number positions from pad_token_id + 1.
+  const auto& ec = encoder_.config();
+  const auto longest = std::max(config_.query_tokens, config_.item_tokens);
+  const auto positions = longest + (ec.family().positions_from_padding ? ec.pad_token_id + 1 : 0);
+  if (positions > ec.max_position_embeddings)
+    fail("student", "query_tokens / item_tokens of " + std::to_string(longest) + " need " + std::to_string(positions) +
+                        " positions; the encoder has " + std::to_string(ec.max_position_embeddings));
   resolve_special_ids();
   const auto hidden = encoder_.config().hidden_size;
   projection_ = torch::randn({config_.dim, hidden}) / std::sqrt(static_cast<double>(hidden));

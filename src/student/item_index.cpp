@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/progress.hpp"
 #include "io/json_file.hpp"
+#include "models/config_fields.hpp"
 
 #include <torch/utils.h>
 #include <c10/util/Half.h>
@@ -23,17 +24,38 @@ struct Committed {
   std::int64_t items = 0, tokens = 0, vectors_bytes = 0, lengths_bytes = 0, ids_bytes = 0;
 };
 
+// Each count and size within [0, 2^40] and dim within [1, 2^16] (far beyond any index; tokens x dim
+// x 2 bytes stays within int64), so a damaged manifest is refused with the field named before
+// anything is allocated from it.
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 40;
+constexpr std::int64_t kMaxDim = 1 << 16;
+
 Committed read_committed(const nlohmann::json& m, const fs::path& file) {
-  try {
-    return {m.at("items").get<std::int64_t>(), m.at("tokens").get<std::int64_t>(),
-            m.at("vectors_bytes").get<std::int64_t>(), m.at("lengths_bytes").get<std::int64_t>(),
-            m.at("ids_bytes").get<std::int64_t>()};
-  } catch (const nlohmann::json::exception& e) {
-    fail(file.string(), std::string("is not an item index manifest: ") + e.what());
-  }
+  if (!m.is_object()) fail(file.string(), "is not an item index manifest (expected a JSON object)");
+  const ConfigFields f(m, file.string());
+  Committed c;
+  c.items = f.int_in("items", 0, kMaxCount);
+  c.tokens = f.int_in("tokens", 0, kMaxCount);
+  c.vectors_bytes = f.int_in("vectors_bytes", 0, kMaxCount);
+  c.lengths_bytes = f.int_in("lengths_bytes", 0, kMaxCount);
+  c.ids_bytes = f.int_in("ids_bytes", 0, kMaxCount);
+  return c;
+}
+
+std::int64_t read_dim(const nlohmann::json& m, const fs::path& file) {
+  return ConfigFields(m, file.string()).int_in("dim", 1, kMaxDim);
+}
+
+// Fails unless `file` holds at least `bytes` (checked before a buffer of that size is made).
+void require_size(const fs::path& file, std::int64_t bytes) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec) fail(file.string(), "cannot be read (" + ec.message() + ")");
+  if (static_cast<std::int64_t>(size) < bytes) fail(file.string(), "is shorter than the manifest says (a damaged index)");
 }
 
 std::vector<std::string> read_id_lines(const fs::path& file, std::int64_t bytes) {
+  require_size(file, bytes);
   std::ifstream in(file, std::ios::binary);
   std::string text(static_cast<std::size_t>(bytes), '\0');
   if (!in.read(text.data(), bytes)) fail(file.string(), "is shorter than the manifest says");
@@ -53,13 +75,13 @@ ItemIndexWriter::ItemIndexWriter(const fs::path& dir, std::int64_t dim, const st
   Committed c;
   if (!manifest.is_null()) {
     const auto where = (dir / "manifest.json").string();
-    if (manifest.value("dim", std::int64_t{0}) != dim)
-      fail(where, "the index has dim " + manifest.value("dim", nlohmann::json()).dump() + ", this student " +
-                      std::to_string(dim));
-    if (manifest.value("student", std::string()) != student)
-      fail(where, "the index was built by another student (" + manifest.value("student", std::string()) +
-                      "); build a new index for this one");
     c = read_committed(manifest, dir / "manifest.json");
+    if (read_dim(manifest, dir / "manifest.json") != dim)
+      fail(where, "the index has dim " + manifest["dim"].dump() + ", this student " + std::to_string(dim));
+    const auto built_by = ConfigFields(manifest, where).string_or("student", "");
+    if (built_by != student)
+      fail(where, "the index was built by another student (" + built_by +
+                      "); build a new index for this one");
   }
   vectors_ = std::make_unique<AppendFile>(dir / "vectors.f16", c.vectors_bytes);
   lengths_ = std::make_unique<AppendFile>(dir / "lengths.i32", c.lengths_bytes);
@@ -77,8 +99,8 @@ void ItemIndexWriter::add(const std::vector<std::string>& ids, const ItemVectors
     vectors_->write(rows.data_ptr(), static_cast<std::size_t>(rows.numel()) * sizeof(c10::Half));
     const auto n = static_cast<std::int32_t>(length);
     lengths_->write(&n, sizeof(n));
+    if (!ids_.insert(ids[b]).second) fail("index", "item id '" + ids[b] + "' is already in the index");
     id_lines_->write(ids[b] + "\n");
-    ids_.insert(ids[b]);
     ++items_, tokens_ += length;
   }
 }
@@ -101,14 +123,15 @@ ItemIndex ItemIndex::open(const fs::path& dir) {
   const auto manifest = read_json_file(file, "is this an index from `relmoe student index`?");
   const auto c = read_committed(manifest, file);
   ItemIndex index;
-  index.dim_ = manifest.value("dim", std::int64_t{0});
-  index.student_ = manifest.value("student", std::string());
+  index.dim_ = read_dim(manifest, file);
+  index.student_ = ConfigFields(manifest, file.string()).string_or("student", "");
   if (c.items <= 0) fail(file.string(), "the index holds no items");
   if (c.vectors_bytes != c.tokens * index.dim_ * 2 || c.lengths_bytes != c.items * 4)
     fail(file.string(), "sizes disagree with dim, items and tokens (a damaged index)");
   index.vectors_ = MappedFile::open(dir / "vectors.f16");
   if (static_cast<std::int64_t>(index.vectors_->size()) < c.vectors_bytes)
     fail((dir / "vectors.f16").string(), "is shorter than the manifest says (a damaged index)");
+  require_size(dir / "lengths.i32", c.lengths_bytes);
   std::ifstream lengths(dir / "lengths.i32", std::ios::binary);
   std::vector<std::int32_t> raw(static_cast<std::size_t>(c.items));
   if (!lengths.read(reinterpret_cast<char*>(raw.data()), c.lengths_bytes))
@@ -125,7 +148,12 @@ ItemIndex ItemIndex::open(const fs::path& dir) {
   if (static_cast<std::int64_t>(index.ids_.size()) != c.items)
     fail((dir / "ids.txt").string(), "holds " + std::to_string(index.ids_.size()) + " ids for " +
                                          std::to_string(c.items) + " items");
-  for (std::size_t i = 0; i < index.ids_.size(); ++i) index.rows_.emplace(index.ids_[i], static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < index.ids_.size(); ++i) {
+    const auto [at, added] = index.rows_.emplace(index.ids_[i], static_cast<std::int64_t>(i));
+    if (!added)
+      fail((dir / "ids.txt").string() + ":" + std::to_string(i + 1),
+           "id '" + index.ids_[i] + "' is also on line " + std::to_string(at->second + 1) + " (a damaged index)");
+  }
   return index;
 }
 
