@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
       rows_of.push_back(c);
     }
     writer.add(ids, {vectors, torch::ones({candidates, 64}, torch::kBool), lengths});
-    writer.commit();
+    writer.commit(true);
   }
   const auto index = relmoe::ItemIndex::open(dir);
   const double served = per_second(iters, [&] { relmoe::maxsim_packed(query, index.gather(rows_of), lengths); });

@@ -1,5 +1,7 @@
 // The reranking service on a free loopback port: good, malformed and oversized requests, a
 // burst past the queue, metrics, and a stop that answers every accepted request.
+#include "base/error.hpp"
+#include "base/hash.hpp"
 #include "serve/load_generator.hpp"
 #include "serve/rerank_service.hpp"
 #include "support.hpp"
@@ -7,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -131,8 +134,9 @@ TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   EXPECT_NE(metrics.find("relmoe_queue_depth 0"), std::string::npos);
 }
 
-// An index whose vectors hold NaN or flipped bits gives a 500 naming the item, never a ranked
-// answer with "score": null first or raw scores of 2e5.
+// An index whose vectors hold NaN or flipped bits is refused at open (its checksum); were it served
+// anyway, a score that no sound index gives is a 500 naming the item, never a ranked answer with
+// "score": null first or raw scores of 2e5.
 TEST_F(ServeTest, ADamagedIndexIsAnErrorNamingTheItemNotARanking) {
   const auto damaged = test::scratch_dir() / "serve-index-damaged";
   for (const std::uint16_t half : {std::uint16_t{0x7E00}, std::uint16_t{0x7BFF}}) {  // NaN, 65504
@@ -142,6 +146,20 @@ TEST_F(ServeTest, ADamagedIndexIsAnErrorNamingTheItemNotARanking) {
     std::string filled;
     for (std::size_t i = 0; i < bytes / 2; ++i) filled.append(reinterpret_cast<const char*>(&half), 2);
     std::ofstream(damaged / "vectors.f16", std::ios::binary) << filled;
+    // The checksum catches it at open...
+    try {
+      ItemIndex::open(damaged);
+      ADD_FAILURE() << "a damaged vectors.f16 was opened";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("vectors.f16: does not match the manifest's checksum"), std::string::npos)
+          << e.what();
+    }
+    // ...and were the checksum made over the damage (a faulty writer), serving still refuses to rank.
+    nlohmann::json manifest = nlohmann::json::parse(std::ifstream(damaged / "manifest.json"));
+    char checksum[17];
+    std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(hash64(filled)));
+    manifest["vectors_checksum"] = checksum;
+    std::ofstream(damaged / "manifest.json") << manifest.dump();
     index_.emplace(ItemIndex::open(damaged));
     start({});
     const auto answer = post("/rerank", R"({"query": "red shoe", "ids": ["item2", "item3"]})");

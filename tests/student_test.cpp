@@ -1,6 +1,7 @@
 // The ColBERT student: MaxSim against brute force, the encoder's save/load, distillation training
 // (it learns a ranking; resume is exact), bad-ratio@K, the item index (reopen, resume, extend).
 #include "base/error.hpp"
+#include "base/hash.hpp"
 #include "base/rng.hpp"
 #include "eval/auc.hpp"
 #include "eval/bad_ratio.hpp"
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -203,7 +205,14 @@ TEST(ItemIndex, ReopensResumesAndExtends) {
     writer.commit();
     writer.add({"c"}, student.encode_items({items[2].second}));
   }
-  EXPECT_EQ(ItemIndex::open(dir).size(), 2);
+  // Committed but not finished: resumed, never served.
+  try {
+    ItemIndex::open(dir);
+    ADD_FAILURE() << "an unfinished index was opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stopped before it finished (2 items committed)"), std::string::npos)
+        << e.what();
+  }
   const auto stats = build_item_index(student, "s1", items, dir, 2, 100, false);
   EXPECT_EQ(stats.added, 2);
   EXPECT_EQ(stats.skipped, 2);
@@ -234,7 +243,7 @@ TEST(ItemIndex, DamagedManifestsAndDuplicateIdsAreRefusedNamingTheFieldOrLine) {
   {
     ItemIndexWriter writer(dir, 32, "s1");
     writer.add({"a", "b"}, student.encode_items({"red shoe", "lamp"}));
-    writer.commit();
+    writer.commit(true);
     EXPECT_THROW(writer.add({"a"}, student.encode_items({"red shoe"})), Error);
   }
   ASSERT_EQ(ItemIndex::open(dir).size(), 2);
@@ -258,8 +267,44 @@ TEST(ItemIndex, DamagedManifestsAndDuplicateIdsAreRefusedNamingTheFieldOrLine) {
   refused("items", {{"items", 4e12}}, "'items'");
   refused("student", {{"student", 5}}, "'student'");
   refused("lengths", {{"items", 100000000000}, {"lengths_bytes", 400000000000}}, "lengths.i32");
+  refused("format", {{"version", 1}}, "older relmoe");
+  // Files edited behind the manifest's back: each named by its checksum, at open and at resume.
+  auto refused_file = [&](const std::string& name, std::int64_t at, const std::string& bytes) {
+    const auto path = dir / name;
+    std::string original;
+    {
+      std::ifstream in(path, std::ios::binary);
+      original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    auto edited = original;
+    edited.replace(static_cast<std::size_t>(at), bytes.size(), bytes);
+    std::ofstream(path, std::ios::binary) << edited;
+    EXPECT_THROW(ItemIndexWriter(dir, 32, "s1"), Error) << name;
+    try {
+      ItemIndex::open(dir);
+      ADD_FAILURE() << name << " edited was opened";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(name + ": does not match the manifest's checksum"), std::string::npos)
+          << e.what();
+    }
+    std::ofstream(path, std::ios::binary) << original;
+  };
   std::ofstream(dir / "manifest.json") << saved.dump();
-  std::ofstream(dir / "ids.txt", std::ios::binary) << "a\na\n";  // the same bytes as "a\nb\n"
+  refused_file("vectors.f16", 10, std::string(1, '\x7f'));  // one flipped byte
+  std::string lengths;
+  {
+    std::ifstream in(dir / "lengths.i32", std::ios::binary);
+    lengths.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  refused_file("lengths.i32", 0, lengths.substr(4, 4) + lengths.substr(0, 4));  // swapped, the same sum
+  refused_file("ids.txt", 0, "a\na\n");  // a duplicate id, the same bytes
+  // A duplicate id that the checksum covers (a faulty writer) is still refused, naming both lines.
+  std::ofstream(dir / "ids.txt", std::ios::binary) << "a\na\n";
+  auto consistent = saved;
+  char checksum[17];
+  std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(hash64("a\na\n")));
+  consistent["ids_checksum"] = checksum;
+  std::ofstream(dir / "manifest.json") << consistent.dump();
   try {
     ItemIndex::open(dir);
     ADD_FAILURE() << "a duplicate id was accepted";

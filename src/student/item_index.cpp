@@ -1,6 +1,7 @@
 #include "student/item_index.hpp"
 
 #include "base/error.hpp"
+#include "base/hash.hpp"
 #include "base/progress.hpp"
 #include "io/json_file.hpp"
 #include "models/config_fields.hpp"
@@ -8,6 +9,7 @@
 #include <torch/utils.h>
 #include <c10/util/Half.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -18,11 +20,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormat = 1;
+constexpr const char* kFormat = "relmoe-item-index";
+constexpr int kVersion = 2;  // 1 had no checksums and no "complete"
 
 struct Committed {
   std::int64_t items = 0, tokens = 0, vectors_bytes = 0, lengths_bytes = 0, ids_bytes = 0;
+  std::string vectors_checksum, lengths_checksum, ids_checksum;
+  bool complete = false;
 };
+
+std::string hex(std::uint64_t v) {
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+  return out;
+}
 
 // Each count and size within [0, 2^40] and dim within [1, 2^16] (far beyond any index; tokens x dim
 // x 2 bytes stays within int64), so a damaged manifest is refused with the field named before
@@ -33,7 +44,14 @@ constexpr std::int64_t kMaxDim = 1 << 16;
 Committed read_committed(const nlohmann::json& m, const fs::path& file) {
   if (!m.is_object()) fail(file.string(), "is not an item index manifest (expected a JSON object)");
   const ConfigFields f(m, file.string());
+  if (f.string_or("format", "") != kFormat || !m.contains("version") || m["version"] != kVersion)
+    fail(file.string(), "is not a " + std::string(kFormat) + " manifest of version " + std::to_string(kVersion) +
+                            " (an index from an older relmoe: build it again with `relmoe student index`)");
   Committed c;
+  c.vectors_checksum = f.string_or("vectors_checksum", "");
+  c.lengths_checksum = f.string_or("lengths_checksum", "");
+  c.ids_checksum = f.string_or("ids_checksum", "");
+  c.complete = f.bool_or("complete", false);
   c.items = f.int_in("items", 0, kMaxCount);
   c.tokens = f.int_in("tokens", 0, kMaxCount);
   c.vectors_bytes = f.int_in("vectors_bytes", 0, kMaxCount);
@@ -54,11 +72,22 @@ void require_size(const fs::path& file, std::int64_t bytes) {
   if (static_cast<std::int64_t>(size) < bytes) fail(file.string(), "is shorter than the manifest says (a damaged index)");
 }
 
-std::vector<std::string> read_id_lines(const fs::path& file, std::int64_t bytes) {
+void require_checksum(const fs::path& file, std::string_view committed, const std::string& checksum) {
+  if (hex(hash64(committed)) != checksum)
+    fail(file.string(), "does not match the manifest's checksum (a damaged index: build it again)");
+}
+
+// The first `bytes` of `file`, which must hash to `checksum`.
+std::string read_committed_bytes(const fs::path& file, std::int64_t bytes, const std::string& checksum) {
   require_size(file, bytes);
   std::ifstream in(file, std::ios::binary);
-  std::string text(static_cast<std::size_t>(bytes), '\0');
-  if (!in.read(text.data(), bytes)) fail(file.string(), "is shorter than the manifest says");
+  std::string data(static_cast<std::size_t>(bytes), '\0');
+  if (!in.read(data.data(), bytes)) fail(file.string(), "is shorter than the manifest says (a damaged index)");
+  require_checksum(file, data, checksum);
+  return data;
+}
+
+std::vector<std::string> split_id_lines(const std::string& text) {
   std::vector<std::string> ids;
   std::size_t start = 0;
   for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
@@ -86,7 +115,22 @@ ItemIndexWriter::ItemIndexWriter(const fs::path& dir, std::int64_t dim, const st
   vectors_ = std::make_unique<AppendFile>(dir / "vectors.f16", c.vectors_bytes);
   lengths_ = std::make_unique<AppendFile>(dir / "lengths.i32", c.lengths_bytes);
   id_lines_ = std::make_unique<AppendFile>(dir / "ids.txt", c.ids_bytes);
-  for (auto& id : read_id_lines(dir / "ids.txt", c.ids_bytes)) ids_.insert(std::move(id));
+  if (!manifest.is_null()) {
+    // What is committed must be what was committed: the checksums continue from those bytes.
+    if (c.vectors_bytes > 0) {
+      const auto mapped = MappedFile::open(dir / "vectors.f16");
+      const std::string_view committed(reinterpret_cast<const char*>(mapped->data()),
+                                       static_cast<std::size_t>(c.vectors_bytes));
+      require_checksum(dir / "vectors.f16", committed, c.vectors_checksum);
+      vectors_hash_.update(committed);
+    } else {
+      require_checksum(dir / "vectors.f16", "", c.vectors_checksum);
+    }
+    lengths_hash_.update(read_committed_bytes(dir / "lengths.i32", c.lengths_bytes, c.lengths_checksum));
+    const auto id_text = read_committed_bytes(dir / "ids.txt", c.ids_bytes, c.ids_checksum);
+    ids_hash_.update(id_text);
+    for (auto& id : split_id_lines(id_text)) ids_.insert(std::move(id));
+  }
   items_ = c.items, tokens_ = c.tokens;
 }
 
@@ -96,18 +140,29 @@ void ItemIndexWriter::add(const std::vector<std::string>& ids, const ItemVectors
     if (ids[b].find('\n') != std::string::npos) fail("index", "item id '" + ids[b] + "' contains a newline");
     const auto length = v.lengths[b];
     const auto rows = half[static_cast<std::int64_t>(b)].narrow(0, 0, length).contiguous();
-    vectors_->write(rows.data_ptr(), static_cast<std::size_t>(rows.numel()) * sizeof(c10::Half));
+    if (!ids_.insert(ids[b]).second) fail("index", "item id '" + ids[b] + "' is already in the index");
+    const std::string_view vectors(static_cast<const char*>(rows.data_ptr()),
+                                   static_cast<std::size_t>(rows.numel()) * sizeof(c10::Half));
+    vectors_->write(vectors.data(), vectors.size());
+    vectors_hash_.update(vectors);
     const auto n = static_cast<std::int32_t>(length);
     lengths_->write(&n, sizeof(n));
-    if (!ids_.insert(ids[b]).second) fail("index", "item id '" + ids[b] + "' is already in the index");
-    id_lines_->write(ids[b] + "\n");
+    lengths_hash_.update({reinterpret_cast<const char*>(&n), sizeof(n)});
+    const auto line = ids[b] + "\n";
+    id_lines_->write(line);
+    ids_hash_.update(line);
     ++items_, tokens_ += length;
   }
 }
 
-void ItemIndexWriter::commit() {
+void ItemIndexWriter::commit(bool complete) {
   vectors_->sync(), lengths_->sync(), id_lines_->sync();
   const nlohmann::json manifest{{"format", kFormat},
+                                {"version", kVersion},
+                                {"complete", complete},
+                                {"vectors_checksum", hex(vectors_hash_.value())},
+                                {"lengths_checksum", hex(lengths_hash_.value())},
+                                {"ids_checksum", hex(ids_hash_.value())},
                                 {"dim", dim_},
                                 {"student", student_},
                                 {"items", items_},
@@ -125,17 +180,22 @@ ItemIndex ItemIndex::open(const fs::path& dir) {
   ItemIndex index;
   index.dim_ = read_dim(manifest, file);
   index.student_ = ConfigFields(manifest, file.string()).string_or("student", "");
+  if (!c.complete)
+    fail(file.string(), "the index build stopped before it finished (" + std::to_string(c.items) +
+                            " items committed): run `relmoe student index` again to resume it");
   if (c.items <= 0) fail(file.string(), "the index holds no items");
   if (c.vectors_bytes != c.tokens * index.dim_ * 2 || c.lengths_bytes != c.items * 4)
     fail(file.string(), "sizes disagree with dim, items and tokens (a damaged index)");
   index.vectors_ = MappedFile::open(dir / "vectors.f16");
   if (static_cast<std::int64_t>(index.vectors_->size()) < c.vectors_bytes)
     fail((dir / "vectors.f16").string(), "is shorter than the manifest says (a damaged index)");
-  require_size(dir / "lengths.i32", c.lengths_bytes);
-  std::ifstream lengths(dir / "lengths.i32", std::ios::binary);
+  // Every byte is checked once here, so flipped bits or swapped lengths never reach an answer.
+  require_checksum(dir / "vectors.f16",
+                   {reinterpret_cast<const char*>(index.vectors_->data()), static_cast<std::size_t>(c.vectors_bytes)},
+                   c.vectors_checksum);
+  const auto length_bytes = read_committed_bytes(dir / "lengths.i32", c.lengths_bytes, c.lengths_checksum);
   std::vector<std::int32_t> raw(static_cast<std::size_t>(c.items));
-  if (!lengths.read(reinterpret_cast<char*>(raw.data()), c.lengths_bytes))
-    fail((dir / "lengths.i32").string(), "is shorter than the manifest says (a damaged index)");
+  std::memcpy(raw.data(), length_bytes.data(), length_bytes.size());
   std::int64_t offset = 0;
   for (auto n : raw) {
     if (n <= 0) fail((dir / "lengths.i32").string(), "holds a non-positive length (a damaged index)");
@@ -144,7 +204,7 @@ ItemIndex ItemIndex::open(const fs::path& dir) {
     offset += n;
   }
   if (offset != c.tokens) fail((dir / "lengths.i32").string(), "lengths do not add up to the manifest's tokens");
-  index.ids_ = read_id_lines(dir / "ids.txt", c.ids_bytes);
+  index.ids_ = split_id_lines(read_committed_bytes(dir / "ids.txt", c.ids_bytes, c.ids_checksum));
   if (static_cast<std::int64_t>(index.ids_.size()) != c.items)
     fail((dir / "ids.txt").string(), "holds " + std::to_string(index.ids_.size()) + " ids for " +
                                          std::to_string(c.items) + " items");
@@ -205,7 +265,7 @@ IndexBuildStats build_item_index(const ColbertStudent& student, const std::strin
     if (since_commit >= commit_every) writer.commit(), since_commit = 0;
     if (progress) progress->advance(ids.size());
   }
-  writer.commit();
+  writer.commit(true);
   if (progress) progress->finish();
   return stats;
 }

@@ -4,11 +4,13 @@
 //   INDEX/vectors.f16    [tokens, dim] f16 rows, the items' rows one after another
 //   INDEX/lengths.i32    each item's row count
 //   INDEX/ids.txt        each item's id, one per line
-//   INDEX/manifest.json  the commit point: dim, counts, committed byte sizes, the student
+//   INDEX/manifest.json  the commit point: format and version, dim, counts, committed byte
+//                        sizes and their checksums, the student, whether the build finished
 // Built in batches and committed (data fsynced, then the manifest replaced atomically), so an
 // interrupted build resumes from its last commit, and adding items to an existing index appends
 // (ids already there are skipped). Readers map the files read-only: processes serving the same
 // index share its pages.
+#include "base/hash.hpp"
 #include "io/durable_file.hpp"
 #include "io/mapped_file.hpp"
 #include "student/colbert_student.hpp"
@@ -36,7 +38,9 @@ class ItemIndexWriter {
   bool contains(const std::string& id) const { return ids_.count(id) > 0; }
   // Appends the items (vectors [B, T, dim], row b's first lengths[b] rows real); durable at commit().
   void add(const std::vector<std::string>& ids, const ItemVectors& vectors);
-  void commit();
+  // Makes what was added durable; `complete` marks the build finished (readers refuse an index
+  // whose last commit was not complete: an interrupted build is resumed, not served).
+  void commit(bool complete = false);
   std::int64_t items() const { return items_; }
 
  private:
@@ -46,6 +50,7 @@ class ItemIndexWriter {
   std::unordered_set<std::string> ids_;
   std::int64_t items_ = 0, tokens_ = 0;
   std::unique_ptr<AppendFile> vectors_, lengths_, id_lines_;
+  Hash64Stream vectors_hash_, lengths_hash_, ids_hash_;  // of each file's bytes so far
 };
 
 class ItemIndex {
