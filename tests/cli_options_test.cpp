@@ -18,3 +18,19 @@ TEST(CliOptions, EveryCommandRefusesNegativeThreadsNamingTheOption) {
     EXPECT_NE(run.output.find("--threads"), std::string::npos) << command << ": " << run.output;
   }
 }
+
+// `expert train` trains from scratch or fine-tunes --base; the options of one kind are refused
+// with the other, naming both.
+TEST(CliOptions, ExpertTrainKeepsScratchAndFineTuningOptionsApart) {
+  const auto bin = relmoe::test::binary().string() + " expert train --data d.tsv --out o";
+  const auto mixed = relmoe::test::run_command(bin + " --base model.gguf --arch llama");
+  EXPECT_NE(mixed.status, 0);
+  EXPECT_NE(mixed.output.find("--arch"), std::string::npos) << mixed.output;
+  EXPECT_NE(mixed.output.find("--base"), std::string::npos) << mixed.output;
+  const auto lora = relmoe::test::run_command(bin + " --lora-rank 8 --train-tokenizer spm-bpe:600");
+  EXPECT_NE(lora.status, 0);
+  EXPECT_NE(lora.output.find("--lora-rank requires --base"), std::string::npos) << lora.output;
+  const auto missing = relmoe::test::run_command(bin + " --base /no/such/model.gguf");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("/no/such/model.gguf does not exist"), std::string::npos) << missing.output;
+}

@@ -9,6 +9,8 @@
 #include "base/error.hpp"
 #include "flow/experiment_data.hpp"
 #include "flow/run_flow.hpp"
+#include "io/expert_base.hpp"
+#include "models/open_expert.hpp"
 #include "runtime/compute.hpp"
 
 #include <spdlog/spdlog.h>
@@ -27,6 +29,7 @@ struct ExperimentArgs {
   int max_tokens = 0, resamples = 1000, tsne_points = 1000;
   bool lexical = true, student = true;
   long student_steps = 300;
+  FinetuneOptions finetune;  // how --expert checkpoints that are not experts yet are fine-tuned
   ModelFlags flags;
   GridFlags grid;
 };
@@ -47,7 +50,15 @@ void apply_tokenizers(std::vector<FlowExpert>& experts, const std::vector<std::s
 std::vector<FlowExpert> experts_for(const ExperimentArgs& a, const RunLayout& layout) {
   std::vector<FlowExpert> experts;
   for (const auto& spec : a.experts) {
-    experts.push_back({parse_expert_record(spec), std::nullopt});
+    FlowExpert e{parse_expert_record(spec), std::nullopt, std::nullopt};
+    const bool pretrained = e.dir != kBuiltinLexical && expert_kind(e.dir) == ExpertKind::Decoder && !is_trained_expert(e.dir);
+    if (a.finetune.max_pairs > 0 && pretrained) {
+      e.finetune = a.finetune;
+      e.finetune->base = e.dir;
+      e.finetune->seed = a.flags.train.seed;
+      e.finetune->progress = a.flags.train.progress;
+    }
+    experts.push_back(std::move(e));
   }
   if (!experts.empty()) {
     if (!a.tokenizers.empty()) fail("--tokenizer", "applies to experts trained here, not to --expert checkpoints");
@@ -101,7 +112,18 @@ const Register command{{"experiment", "Run the quickstart flow (experts, feature
     app.add_option("--test", a->test, "labelled test pairs (every AUC in the report)")->required();
     app.add_option("--corpus", a->corpus, "pre-training text: a TSV with a 'title' column or one text per line (repeatable)");
     app.add_option("--out", a->out, "run directory (resumed when it exists)")->required();
-    app.add_option("--expert", a->experts, "NAME=DIR: an existing expert checkpoint (repeatable; skips expert training)");
+    app.add_option("--expert", a->experts,
+                   "NAME=PATH: a checkpoint directory or GGUF file (repeatable; replaces the default experts); "
+                   "pretrained ones are fine-tuned first (--finetune-pairs), experts are used as they are");
+    a->finetune.max_pairs = 4000;
+    app.add_option("--finetune-pairs", a->finetune.max_pairs,
+                   "fine-tune each pretrained --expert with LoRA on a seeded per-market subsample of N train pairs "
+                   "(0: use it frozen)")
+        ->capture_default_str();
+    app.add_option("--finetune-dev-pairs", a->finetune.dev_pairs, "dev pairs for the fine-tuning's early stopping")
+        ->capture_default_str();
+    app.add_option("--finetune-epochs", a->finetune.epochs, "passes over the fine-tuning pairs")->capture_default_str();
+    app.add_option("--finetune-dtype", a->finetune.dtype, "fine-tuning compute dtype: f32 or bf16")->capture_default_str();
     app.add_option("--tokenizer", a->tokenizers,
                    "NAME=PATH: an existing tokenizer for default expert NAME (qwen2-tiny, llama-tiny, gemma2-small)");
     app.add_option("--expert-steps", a->expert_steps, "fine-tuning steps per trained expert (default: the recipe's)");

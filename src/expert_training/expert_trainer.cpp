@@ -3,9 +3,9 @@
 #include "base/error.hpp"
 #include "base/stopwatch.hpp"
 #include "io/durable_file.hpp"
+#include "io/training_state.hpp"
 #include "io/json_file.hpp"
 #include "io/pair_reader.hpp"
-#include "text/read_file.hpp"
 #include "text/truncation.hpp"
 #include "base/progress.hpp"
 #include "base/schedule.hpp"
@@ -123,34 +123,17 @@ Sequences encode_corpus(const Tokenizer& tokenizer, const std::vector<std::strin
 enum class Phase { Pretrain, Finetune };
 const char* phase_name(Phase p) { return p == Phase::Pretrain ? "pretrain" : "finetune"; }
 
-class TrainState {
- public:
-  explicit TrainState(fs::path root) : root_(std::move(root)) {}
+fs::path tokenizer_dir(const TrainingState& state) { return state.root() / "tokenizer"; }
 
-  const fs::path& root() const { return root_; }
-  fs::path tokenizer_dir() const { return root_ / "tokenizer"; }
-  bool exists() const { return fs::exists(root_ / "latest"); }
-  fs::path latest() const { return root_ / read_file(root_ / "latest"); }
-
-  nlohmann::json info() const { return read_json_file(latest() / "state.json"); }
-
-  // Saves model + optimizer into a new step directory, then points `latest` at it.
-  void save(const ModelConfig& config, const Weights& weights, const torch::optim::Optimizer& optimizer,
-            nlohmann::json info) const {
-    std::string name = std::string(info["phase"].get<std::string>()) + "-" + std::to_string(info["step"].get<long>());
-    StagingDirectory step(root_ / name);
-    save_model(step.path(), config, weights);
-    torch::save(optimizer, (step.path() / "optimizer.pt").string());
-    write_text_file(step.path() / "state.json", info.dump(2));
-    step.publish();
-    std::string previous = exists() ? read_file(root_ / "latest") : "";
-    write_text_file(root_ / "latest", name);
-    if (!previous.empty() && previous != name) fs::remove_all(root_ / previous);
-  }
-
- private:
-  fs::path root_;
-};
+// Saves model + optimizer as the newest step of `state`.
+void save_step(const TrainingState& state, const ModelConfig& config, const Weights& weights,
+               const torch::optim::Optimizer& optimizer, const nlohmann::json& info) {
+  const std::string name = info["phase"].get<std::string>() + "-" + std::to_string(info["step"].get<long>());
+  state.save(name, info, [&](const fs::path& step) {
+    save_model(step, config, weights);
+    torch::save(optimizer, (step / "optimizer.pt").string());
+  });
+}
 
 Weights trainable(Weights weights) {
   for (auto& [name, w] : weights) w = w.detach().clone().requires_grad_(true);
@@ -240,16 +223,14 @@ std::vector<Pair> training_pairs(const ExpertTrainOptions& o, std::vector<float>
 
 // Continues the state a killed run left (same options only), or starts a fresh one with its
 // tokenizer; returns the saved state's info (null when fresh).
-nlohmann::json open_state(const ExpertTrainOptions& o, const TrainState& state, const std::vector<Pair>& pairs,
+nlohmann::json open_state(const ExpertTrainOptions& o, const TrainingState& state, const std::vector<Pair>& pairs,
                           const std::vector<std::string>& corpus) {
   if (state.exists()) {
-    auto resume = state.info();
-    if (resume["options"] != fingerprint(o))
-      fail(state.root().string(), "was written by a run with other options; delete it to start over");
-    return resume;
+    state.require_options(fingerprint(o));
+    return state.info();
   }
   fs::remove_all(state.root());
-  prepare_tokenizer(o, pairs, corpus, state.tokenizer_dir());
+  prepare_tokenizer(o, pairs, corpus, tokenizer_dir(state));
   return nullptr;
 }
 
@@ -275,7 +256,7 @@ struct PhaseData {
 
 // Runs `phase` from its saved step (or 0) to its end; false when stopped early by stop_after.
 bool run_phase(Phase phase, long total, const ExpertTrainOptions& o, TrainingModel& m, const PhaseData& data,
-               const TrainState& state, const nlohmann::json& resume, long& run_steps, ExpertTrainResult& result) {
+               const TrainingState& state, const nlohmann::json& resume, long& run_steps, ExpertTrainResult& result) {
   long step = 0;
   torch::optim::AdamW optimizer(parameters(m.weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
   if (!resume.is_null() && resume["phase"] == phase_name(phase)) {
@@ -311,24 +292,24 @@ bool run_phase(Phase phase, long total, const ExpertTrainOptions& o, TrainingMod
     }
     ++run_steps;
     if ((step + 1) % o.checkpoint_every == 0 && step + 1 < total)
-      state.save(m.config, m.weights, optimizer,
-                 {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
+      save_step(state, m.config, m.weights, optimizer,
+                {{"phase", phase_name(phase)}, {"step", step + 1}, {"options", fingerprint(o)}});
   }
   if (bar) bar->finish();
   // Entering fine-tuning is a checkpoint too: a resumed run skips pre-training.
   if (phase == Phase::Pretrain && total > 0) {
     torch::optim::AdamW fresh(parameters(m.weights), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
-    state.save(m.config, m.weights, fresh, {{"phase", "finetune"}, {"step", 0}, {"options", fingerprint(o)}});
+    save_step(state, m.config, m.weights, fresh, {{"phase", "finetune"}, {"step", 0}, {"options", fingerprint(o)}});
   }
   return true;
 }
 
 // The final directory: weights, tokenizer and relmoe.json staged, then moved into `out` with
 // config.json last (a directory with a config.json is complete); the training state goes.
-void publish_expert(const ExpertTrainOptions& o, const TrainingModel& m, const TrainState& state, std::int64_t truncated) {
+void publish_expert(const ExpertTrainOptions& o, const TrainingModel& m, const TrainingState& state, std::int64_t truncated) {
   StagingDirectory staging(o.out);
   save_model(staging.path(), m.config, m.weights);
-  copy_tokenizer(state.tokenizer_dir(), staging.path());
+  copy_tokenizer(tokenizer_dir(state), staging.path());
   nlohmann::json provenance = fingerprint(o);
   provenance["truncated_prompts"] = truncated;
   write_json_file(staging.path() / "relmoe.json", expert_manifest(provenance));
@@ -348,11 +329,11 @@ ExpertTrainResult train_expert(const ExpertTrainOptions& o) {
   const auto corpus = pretrain ? read_lines(o.pretrain_corpus, kMaxCorpusLines) : std::vector<std::string>{};
 
   fs::create_directories(o.out);
-  const TrainState state(o.out / ".train-state");
+  const TrainingState state(o.out / ".train-state");
   const nlohmann::json resume = open_state(o, state, pairs, corpus);
   result.resumed = !resume.is_null();
-  const auto tokenizer = load_tokenizer(state.tokenizer_dir());
-  result.answer_ids = answer_ids(*tokenizer, state.tokenizer_dir());
+  const auto tokenizer = load_tokenizer(tokenizer_dir(state));
+  result.answer_ids = answer_ids(*tokenizer, tokenizer_dir(state));
   const auto config = expert_config(o.arch, o.size, static_cast<std::int64_t>(tokenizer->vocab_size()), o.max_tokens);
   const torch::Device device(torch::kCPU);
   TrainingModel m(config, result.resumed ? load_weights(Checkpoint::open(state.latest()), config, torch::kFloat32, device)

@@ -4,6 +4,7 @@
 #include "base/stopwatch.hpp"
 #include "io/json_file.hpp"
 #include "io/checkpoint.hpp"
+#include "io/expert_base.hpp"
 #include "io/feature_store.hpp"
 #include "io/gguf_tensors.hpp"
 #include "io/pair_reader.hpp"
@@ -71,10 +72,38 @@ void data_stage(const FlowOptions& o, const RunLayout& layout, RunLog& log) {
   log.add_stage("data", seconds_since(start));
 }
 
+void add_train_time(RunLog& log, const std::string& expert, double seconds) {
+  auto& facts = log.expert(expert);
+  facts["train_seconds"] = facts.value("train_seconds", 0.0) + seconds;
+  log.add_stage("train " + expert, seconds);
+}
+
+// A pretrained checkpoint fine-tuned on the run's train split, stopped early on its dev split.
+ExpertRecord finetune_stage(const FlowExpert& e, const RunLayout& layout, RunLog& log) {
+  auto recipe = *e.finetune;
+  recipe.out = layout.experts() / e.name;
+  recipe.data = layout.train();
+  recipe.dev = layout.dev();
+  if (fs::exists(recipe.out / "relmoe.json") && !fs::exists(recipe.out / ".train-state")) return {e.name, recipe.out};
+  spdlog::info("flow: fine-tuning expert {} from {} on {} pairs", e.name, recipe.base.string(),
+               recipe.max_pairs > 0 ? std::to_string(recipe.max_pairs) : "all");
+  const auto start = SteadyClock::now();
+  const auto result = finetune_expert(recipe);
+  add_train_time(log, e.name, seconds_since(start));
+  auto& facts = log.expert(e.name);
+  facts["finetune"] = {{"pairs", result.train_pairs}, {"dev_aucs", result.dev_aucs}, {"best_step", result.best_step}};
+  log.save();
+  return {e.name, recipe.out};
+}
+
 // The experts with their directories, training those made here (each once).
 std::vector<ExpertRecord> experts_stage(const std::vector<FlowExpert>& experts, const RunLayout& layout, RunLog& log) {
   std::vector<ExpertRecord> specs;
   for (const auto& e : experts) {
+    if (e.finetune) {
+      specs.push_back(finetune_stage(e, layout, log));
+      continue;
+    }
     if (!e.recipe) {
       specs.push_back(e);
       continue;
@@ -86,10 +115,7 @@ std::vector<ExpertRecord> experts_stage(const std::vector<FlowExpert>& experts, 
     spdlog::info("flow: training expert {} ({} {})", e.name, recipe.arch, recipe.size);
     const auto start = SteadyClock::now();
     train_expert(recipe);
-    const double seconds = seconds_since(start);
-    auto& facts = log.expert(e.name);
-    facts["train_seconds"] = facts.value("train_seconds", 0.0) + seconds;
-    log.add_stage("train " + e.name, seconds);
+    add_train_time(log, e.name, seconds_since(start));
   }
   return specs;
 }
@@ -126,6 +152,7 @@ std::string tokenizer_name(const fs::path& path) {
 
 void add_measured(Json& j, const Json& facts, double cost) {
   if (facts.contains("train_seconds")) j["train_seconds"] = facts["train_seconds"];
+  if (facts.contains("finetune")) j["finetune"] = facts["finetune"];
   if (facts.value("embed_seconds", 0.0) > 0)
     j["embed_pairs_per_second"] = facts["embed_pairs"].get<double>() / facts["embed_seconds"].get<double>();
   if (cost > 0) j["cost_ms_per_pair"] = 1e3 * cost;
@@ -147,7 +174,7 @@ Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json
     add_measured(j, facts, column.cost);
     return j;
   }
-  const auto& dir = column.dir;
+  const auto dir = expert_checkpoint(column.dir);
   const auto config = load_model_config(dir);
   std::int64_t parameters = 0;
   const auto checkpoint = Checkpoint::open(dir);
@@ -166,6 +193,11 @@ Json describe_expert(const FlowExpert& e, const ExpertColumn& column, const Json
     j["pretrain"] = !e.recipe->pretrain_corpus.empty() && e.recipe->pretrain_steps > 0
                         ? std::to_string(e.recipe->pretrain_steps) + " steps on the corpus"
                         : "none";
+  } else if (e.finetune) {
+    j["tokenizer"] = is_gguf_file(dir) ? "GGUF metadata" : "the base's";
+    j["pretrain"] = "pretrained " + e.finetune->base.filename().string() + ", " +
+                    (e.finetune->full ? std::string("fully") : "LoRA") + " fine-tuned on " +
+                    (e.finetune->max_pairs > 0 ? std::to_string(e.finetune->max_pairs) : std::string("all")) + " train pairs";
   } else {
     j["tokenizer"] = is_gguf_file(dir)                        ? "GGUF metadata"
                      : fs::exists(dir / "tokenizer.json") ? "tokenizer.json"

@@ -6,6 +6,7 @@
 // artefact is written atomically, so an interrupted run never leaves a file that looks complete.
 // Layout: flow/run_layout.hpp.
 #include "expert_training/expert_trainer.hpp"
+#include "expert_training/finetune_trainer.hpp"
 #include "io/expert_record.hpp"
 #include "flow/ablation.hpp"
 #include "pipeline/embed_features.hpp"
@@ -22,10 +23,12 @@
 
 namespace relmoe {
 
-// An expert of the flow: a given checkpoint (dir, used as is), or a recipe trained into
-// <run>/experts/<name> (dir empty until then).
+// An expert of the flow: a given checkpoint (dir, used as is), a recipe trained from scratch
+// into <run>/experts/<name> (dir empty until then), or a pretrained checkpoint fine-tuned there
+// (finetune.base; data, dev and out are the run's).
 struct FlowExpert : ExpertRecord {
   std::optional<ExpertTrainOptions> recipe;
+  std::optional<FinetuneOptions> finetune;
 };
 
 // The grid a flow runs by default: d = hidden from 32/64/128/256 chosen on dev, and cost-aware

@@ -14,4 +14,8 @@ std::unique_ptr<Tokenizer> load_checkpoint_tokenizer(const std::filesystem::path
 // The checkpoint's tokenizer, or null when a directory holds none.
 std::unique_ptr<Tokenizer> find_checkpoint_tokenizer(const std::filesystem::path& checkpoint);
 
+// Gives directory `dir` the tokenizer of `checkpoint`: its tokenizer files copied, or for a GGUF
+// file the tokenizer.json and tokenizer_config.json transformers would build from it.
+void write_checkpoint_tokenizer(const std::filesystem::path& checkpoint, const std::filesystem::path& dir);
+
 }  // namespace relmoe

@@ -4,6 +4,7 @@
 #include "io/json_file.hpp"
 #include "base/hash.hpp"
 #include "io/durable_file.hpp"
+#include "io/expert_base.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -30,14 +31,22 @@ std::string file_entry(const fs::directory_entry& e) {
   return e.path().filename().string() + ":" + std::to_string(e.file_size()) + ":" + std::to_string(mtime);
 }
 
-// Changes when the expert's files (a checkpoint directory or one GGUF file) are replaced or
-// retrained in place.
+// Every file under `path` (or `path` itself when it is one file), training state left out.
+void add_entries(const fs::path& path, const std::string& prefix, std::vector<std::string>& entries) {
+  if (fs::is_regular_file(path)) return entries.push_back(prefix + file_entry(fs::directory_entry(path)));
+  for (auto it = fs::recursive_directory_iterator(path); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename().string().starts_with(".")) it.disable_recursion_pending();
+    else if (it->is_regular_file())
+      entries.push_back(prefix + fs::relative(it->path(), path).string() + ":" + file_entry(*it));
+  }
+}
+
+// Changes when the expert's files (a checkpoint directory or one GGUF file; for a fine-tuned
+// expert, its adapter and its base checkpoint too) are replaced or retrained in place.
 std::uint64_t fingerprint(const fs::path& expert) {
   std::vector<std::string> entries;
-  if (fs::is_regular_file(expert)) entries.push_back(file_entry(fs::directory_entry(expert)));
-  else
-    for (const auto& e : fs::directory_iterator(expert))
-      if (e.is_regular_file()) entries.push_back(file_entry(e));
+  add_entries(expert, "", entries);
+  if (const auto base = expert_checkpoint(expert); base != expert) add_entries(base, "base/", entries);
   std::sort(entries.begin(), entries.end());
   std::string all;
   for (const auto& s : entries) all += s + "\n";

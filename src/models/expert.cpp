@@ -1,6 +1,7 @@
 #include "models/expert.hpp"
 
 #include "io/checkpoint_tokenizer.hpp"
+#include "io/expert_base.hpp"
 #include "models/lora.hpp"
 
 namespace relmoe {
@@ -14,11 +15,12 @@ Expert::Expert(std::shared_ptr<const Transformer> model, std::shared_ptr<const T
 Expert Expert::load(const std::filesystem::path& dir, const ExpertOptions& options) {
   // The tokenizer first: what building a large one allocates on the way is freed before the
   // weights arrive, so the two peaks do not add up.
-  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(dir);
-  auto config = load_model_config(dir);
+  const auto checkpoint = expert_checkpoint(dir);
+  std::shared_ptr<const Tokenizer> tokenizer = find_checkpoint_tokenizer(checkpoint);
+  auto config = load_model_config(checkpoint);
   auto weights = options.random_weights_seed
                      ? random_weights(config, options.dtype, options.device, *options.random_weights_seed)
-                     : load_weights(Checkpoint::open(dir), config, options.dtype, options.device,
+                     : load_weights(Checkpoint::open(checkpoint), config, options.dtype, options.device,
                                     options.allow_unused_tensors);
   if (auto adapter = find_adapter(dir)) merge_lora(weights, *adapter);
   auto model = std::make_shared<const Transformer>(std::move(config), std::move(weights));

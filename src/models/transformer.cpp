@@ -1,24 +1,24 @@
 #include "models/transformer.hpp"
 
 #include "base/error.hpp"
+#include "models/activation_checkpoint.hpp"
 #include "models/decoder_tensors.hpp"
 #include "runtime/torch_compat.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace relmoe {
 
 namespace {
 
 
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  return torch::linear(x, w, b.defined() ? c10::optional<torch::Tensor>(b) : c10::nullopt);
-}
 
-// Without autograd the forward may overwrite its own intermediates, saving allocations.
-bool in_place() { return !torch::GradMode::is_enabled(); }
+// Under InferenceMode the forward may overwrite its own intermediates, saving allocations.
+// Not merely without gradients: a checkpointed layer's forward runs so and must keep its input.
+bool in_place() { return c10::InferenceMode::is_enabled(); }
 
 torch::Tensor softcap(const torch::Tensor& x, std::optional<double> cap) {
   return cap ? torch::tanh(x / *cap) * *cap : x;
@@ -107,28 +107,24 @@ Transformer::Transformer(ModelConfig config, Weights weights)
     if (module.empty() || !present) return torch::Tensor();
     return weights_.at(layer_name(module, layer) + suffix);
   };
+  auto projection = [&](const std::string& module, std::int64_t layer, bool bias) {
+    return Projection{layer_name(module, layer), get(module, layer, ".weight"), get(module, layer, ".bias", bias), {}, {}, 0};
+  };
   const auto& n = family_->names;
   for (std::int64_t l = 0; l < config_.num_hidden_layers; ++l) {
     Layer L;
     L.attn_norm = get(n.attn_norm, l, ".weight");
-    L.q = get(n.q, l, ".weight");
-    L.k = get(n.k, l, ".weight");
-    L.v = get(n.v, l, ".weight");
-    L.q_bias = get(n.q, l, ".bias", config_.qkv_bias);
-    L.k_bias = get(n.k, l, ".bias", config_.qkv_bias);
-    L.v_bias = get(n.v, l, ".bias", config_.qkv_bias);
+    L.q = projection(n.q, l, config_.qkv_bias);
+    L.k = projection(n.k, l, config_.qkv_bias);
+    L.v = projection(n.v, l, config_.qkv_bias);
     L.q_norm = get(n.q_norm, l, ".weight");
     L.k_norm = get(n.k_norm, l, ".weight");
-    L.o = get(n.o, l, ".weight");
-    L.o_bias = get(n.o, l, ".bias", config_.o_bias);
+    L.o = projection(n.o, l, config_.o_bias);
     L.attn_post_norm = get(n.attn_post_norm, l, ".weight");
     L.ffn_norm = get(n.ffn_norm, l, ".weight");
-    L.gate = get(n.gate, l, ".weight");
-    L.up = get(n.up, l, ".weight");
-    L.down = get(n.down, l, ".weight");
-    L.gate_bias = get(n.gate, l, ".bias", config_.mlp_bias);
-    L.up_bias = get(n.up, l, ".bias", config_.mlp_bias);
-    L.down_bias = get(n.down, l, ".bias", config_.mlp_bias);
+    L.gate = projection(n.gate, l, config_.mlp_bias);
+    L.up = projection(n.up, l, config_.mlp_bias);
+    L.down = projection(n.down, l, config_.mlp_bias);
     L.ffn_post_norm = get(n.ffn_post_norm, l, ".weight");
     L.sliding = config_.sliding_window && l < static_cast<std::int64_t>(config_.sliding_layers.size()) &&
                 config_.sliding_layers[static_cast<std::size_t>(l)];
@@ -148,6 +144,43 @@ Transformer Transformer::load(const std::filesystem::path& dir, torch::ScalarTyp
 }
 
 torch::ScalarType Transformer::dtype() const { return embed_.scalar_type(); }
+
+void Transformer::attach_lora(const LoraAdapter& adapter) {
+  std::map<std::string, Projection*> projections;
+  for (auto& L : layers_)
+    for (auto* p : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) projections[p->module] = p;
+  for (const auto& [module, m] : adapter.modules) {
+    auto it = projections.find(module);
+    if (it == projections.end()) fail("LoRA adapter", "module '" + module + "' is not a projection of this model");
+    auto& p = *it->second;
+    if (m.a.dim() != 2 || m.b.dim() != 2 || m.a.size(1) != p.weight.size(1) || m.b.size(0) != p.weight.size(0) ||
+        m.a.size(0) != m.b.size(1))
+      fail("LoRA adapter", "module '" + module + "': lora_B " + c10::str(m.b.sizes()) + " x lora_A " +
+                               c10::str(m.a.sizes()) + " does not match weight " + c10::str(p.weight.sizes()));
+    p.lora_a = m.a;
+    p.lora_b = m.b;
+    p.lora_scale = adapter.config.scale();
+  }
+}
+
+std::vector<torch::Tensor> Transformer::trainable(const Layer& L) {
+  std::vector<torch::Tensor> out;
+  auto add = [&](const torch::Tensor& t) {
+    if (t.defined() && t.requires_grad()) out.push_back(t);
+  };
+  for (const auto* t : {&L.attn_norm, &L.q_norm, &L.k_norm, &L.attn_post_norm, &L.ffn_norm, &L.ffn_post_norm}) add(*t);
+  for (const auto* p : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down})
+    for (const auto* t : {&p->weight, &p->bias, &p->lora_a, &p->lora_b}) add(*t);
+  return out;
+}
+
+torch::Tensor Transformer::Projection::operator()(const torch::Tensor& x) const {
+  auto y = torch::linear(x, weight, bias.defined() ? c10::optional<torch::Tensor>(bias) : c10::nullopt);
+  if (!lora_a.defined()) return y;
+  // The adapter in float32 master copies, applied in the run dtype.
+  auto low = torch::linear(torch::linear(x, lora_a.to(x.scalar_type())), lora_b.to(x.scalar_type()));
+  return y + low * lora_scale;
+}
 torch::Device Transformer::device() const { return embed_.device(); }
 
 torch::Tensor Transformer::rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const {
@@ -208,9 +241,9 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
                                      bool last_only) const {
   const auto B = ctx.batch, T = ctx.tokens, Tq = h_query.size(1), hd = config_.head_dim;
   const auto heads = config_.num_attention_heads, kv_heads = config_.num_key_value_heads;
-  auto q = linear(h_query, L.q, L.q_bias).view({B, Tq, heads, hd}).transpose(1, 2);
-  auto k = linear(h, L.k, L.k_bias).view({B, T, kv_heads, hd}).transpose(1, 2);
-  auto v = linear(h, L.v, L.v_bias).view({B, T, kv_heads, hd}).transpose(1, 2);
+  auto q = L.q(h_query).view({B, Tq, heads, hd}).transpose(1, 2);
+  auto k = L.k(h).view({B, T, kv_heads, hd}).transpose(1, 2);
+  auto v = L.v(h).view({B, T, kv_heads, hd}).transpose(1, 2);
   if (L.q_norm.defined()) {
     q = rms_norm(q, L.q_norm);
     k = rms_norm(k, L.k_norm);
@@ -236,7 +269,7 @@ torch::Tensor Transformer::attention(const Layer& L, const torch::Tensor& h_quer
     out = torch::cat(blocks, 2);
   }
   out = out.transpose(1, 2).reshape({B, Tq, heads * hd});
-  return linear(out, L.o, L.o_bias);
+  return L.o(out);
 }
 
 torch::Tensor Transformer::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -257,8 +290,8 @@ torch::Tensor Transformer::attend(const torch::Tensor& q, const torch::Tensor& k
 }
 
 torch::Tensor Transformer::mlp(const Layer& L, const torch::Tensor& h) const {
-  auto gate = linear(h, L.gate, L.gate_bias);
-  auto up = linear(h, L.up, L.up_bias);
+  auto gate = L.gate(h);
+  auto up = L.up(h);
   const bool silu = config_.activation == Activation::Silu;
   if (in_place()) {
     gate = silu ? torch::silu_(gate) : torch::gelu(gate, "tanh");
@@ -266,7 +299,7 @@ torch::Tensor Transformer::mlp(const Layer& L, const torch::Tensor& h) const {
   } else {
     gate = (silu ? torch::silu(gate) : torch::gelu(gate, "tanh")) * up;
   }
-  return linear(gate, L.down, L.down_bias);
+  return L.down(gate);
 }
 
 torch::Tensor Transformer::layer(const Layer& L, torch::Tensor x, const Context& ctx,
@@ -295,8 +328,16 @@ ForwardResult Transformer::forward(const TokenBatch& batch, const ForwardOptions
   auto x = embed_.index_select(0, ids.flatten()).view({ctx.batch, ctx.tokens, -1});
   if (family_->scale_embedding)  // the scale is rounded to the run dtype, as Hugging Face does
     x = x * torch::tensor(std::sqrt(static_cast<double>(config_.hidden_size)), x.options());
-  for (std::size_t l = 0; l < layers_.size(); ++l)  // the last layer: last tokens only
-    x = layer(layers_[l], x, ctx, !options.all_positions && l + 1 == layers_.size());
+  const bool checkpoint = options.checkpoint_layers && torch::GradMode::is_enabled();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {  // the last layer: last tokens only
+    const Layer& L = layers_[l];
+    const bool last_only = !options.all_positions && l + 1 == layers_.size();
+    if (checkpoint)
+      x = checkpointed([this, &L, ctx, last_only](const torch::Tensor& in) { return layer(L, in, ctx, last_only); }, x,
+                       trainable(L));
+    else
+      x = layer(L, x, ctx, last_only);
+  }
   ForwardResult result;
   if (options.all_positions) {
     result.hidden = rms_norm(x, final_norm_);

@@ -6,6 +6,7 @@
 // Usable under autograd (training small experts): nothing here disables gradients; inference
 // callers wrap calls in torch::InferenceMode, which also lets the forward work in place.
 #include "models/family.hpp"
+#include "models/lora.hpp"
 #include "models/model_config.hpp"
 #include "models/token_batch.hpp"
 #include "models/weights.hpp"
@@ -28,6 +29,9 @@ struct ForwardOptions {
   // Attention scores computed at once, in elements: longer batches run their query rows in
   // blocks, so attention memory grows linearly with the batch's tokens (same results).
   std::int64_t attention_block = std::int64_t{1} << 24;
+  // Gradient checkpointing (under autograd only): each layer keeps just its input and is run
+  // again in the backward pass, so activation memory is one layer's instead of all of them.
+  bool checkpoint_layers = false;
 };
 
 struct ForwardResult {
@@ -55,12 +59,24 @@ class Transformer {
   torch::Device device() const;
   void save(const std::filesystem::path& dir) const { save_model(dir, config_, weights_); }
 
+  // Applies `adapter` unmerged from now on: each adapted projection computes
+  // x W^T + scale (x A^T) B^T, so gradients reach A and B (training them) while the base weights
+  // stay as loaded. Every module must name a projection of this model with matching shapes.
+  void attach_lora(const LoraAdapter& adapter);
+
  private:
+  // One linear map: weight and optional bias (handles into weights_), and an attached
+  // low-rank adapter when there is one.
+  struct Projection {
+    std::string module;  // its Hugging Face name, "model.layers.0.self_attn.q_proj"
+    torch::Tensor weight, bias, lora_a, lora_b;
+    double lora_scale = 0;
+    torch::Tensor operator()(const torch::Tensor& x) const;
+  };
   // Handles into weights_ for one layer; undefined tensors are absent in this family.
   struct Layer {
-    torch::Tensor attn_norm, q, q_bias, k, k_bias, v, v_bias, q_norm, k_norm, o, o_bias;
-    torch::Tensor attn_post_norm, ffn_norm, gate, gate_bias, up, up_bias, down, down_bias;
-    torch::Tensor ffn_post_norm;
+    torch::Tensor attn_norm, q_norm, k_norm, attn_post_norm, ffn_norm, ffn_post_norm;
+    Projection q, k, v, o, gate, up, down;
     bool sliding = false;
   };
   struct Context;
@@ -76,6 +92,8 @@ class Transformer {
   torch::Tensor mlp(const Layer& layer, const torch::Tensor& h) const;
   torch::Tensor layer(const Layer& layer, torch::Tensor x, const Context& ctx,
                       bool last_only) const;
+  // The tensors of `layer` that require gradients (adapters, or every weight when all train).
+  static std::vector<torch::Tensor> trainable(const Layer& layer);
   Context context(const TokenBatch& batch, std::int64_t attention_block) const;
 
   ModelConfig config_;

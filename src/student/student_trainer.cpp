@@ -5,10 +5,9 @@
 #include "base/progress.hpp"
 #include "base/rng.hpp"
 #include "base/schedule.hpp"
-#include "io/durable_file.hpp"
 #include "io/json_file.hpp"
+#include "io/training_state.hpp"
 #include "student/maxsim.hpp"
-#include "text/read_file.hpp"
 
 #include <torch/torch.h>
 
@@ -50,30 +49,13 @@ std::vector<std::size_t> pick(const CandidateGroup& g, int n, Rng& rng) {
   return idx;
 }
 
-class StateDir {
- public:
-  explicit StateDir(fs::path root) : root_(std::move(root)) {}
-  bool exists() const { return fs::exists(root_ / "latest"); }
-  fs::path latest() const { return root_ / read_file(root_ / "latest"); }
-  fs::path best() const { return root_ / "best"; }
-
-  void save(const ColbertStudent& student, const torch::optim::Optimizer& optimizer, const nlohmann::json& info) const {
-    const std::string name = "step-" + std::to_string(info["step"].get<long>());
-    {
-      StagingDirectory step(root_ / name);
-      student.save(step.path() / "student");
-      torch::save(optimizer, (step.path() / "optimizer.pt").string());
-      write_json_file(step.path() / "state.json", info);
-      step.publish();
-    }
-    const std::string previous = exists() ? read_file(root_ / "latest") : "";
-    write_atomically(root_ / "latest", name);
-    if (!previous.empty() && previous != name) fs::remove_all(root_ / previous);
-  }
-
- private:
-  fs::path root_;
-};
+void save_step(const TrainingState& state, const ColbertStudent& student, const torch::optim::Optimizer& optimizer,
+               const nlohmann::json& info) {
+  state.save("step-" + std::to_string(info["step"].get<long>()), info, [&](const fs::path& step) {
+    student.save(step / "student");
+    torch::save(optimizer, (step / "optimizer.pt").string());
+  });
+}
 
 }  // namespace
 
@@ -122,7 +104,8 @@ StudentTrainResult train_student(const std::function<ColbertStudent()>& initial,
   const auto split = split_groups(groups, o.dev_fraction);
   StudentTrainResult r;
   r.train_groups = split.train.size(), r.dev_groups = split.dev.size();
-  const StateDir state(o.out / ".train-state");
+  const TrainingState state(o.out / ".train-state");
+  const auto best_dir = state.root() / "best";
   r.resumed = state.exists();
   auto student = r.resumed ? ColbertStudent::load(state.latest() / "student") : initial();
   torch::optim::AdamW optimizer(student.make_trainable(), torch::optim::AdamWOptions(o.lr).weight_decay(0.01));
@@ -131,7 +114,7 @@ StudentTrainResult train_student(const std::function<ColbertStudent()>& initial,
   r.best_dev_loss = std::numeric_limits<double>::infinity();
   if (r.resumed) {
     torch::load(optimizer, (state.latest() / "optimizer.pt").string());
-    const auto info = read_json_file(state.latest() / "state.json");
+    const auto info = state.info();
     step = info["step"].get<long>();
     r.best_step = info["best_step"].get<long>();
     r.best_dev_loss = info["best_dev_loss"].get<double>();
@@ -188,14 +171,14 @@ StudentTrainResult train_student(const std::function<ColbertStudent()>& initial,
       if (progress) progress->status("loss " + std::to_string(r.losses.back()).substr(0, 6) + " dev " + std::to_string(dev).substr(0, 6));
       if (dev < r.best_dev_loss) {
         r.best_dev_loss = dev, r.best_step = step, bad_evals = 0;
-        student.save(state.best());
+        student.save(best_dir);
       } else if (++bad_evals >= o.patience) {
         r.stopped_early = true;
       }
     }
     if (progress) progress->advance();
     if (r.stopped_early) break;
-    if (step % o.checkpoint_every == 0 || (o.stop_after > 0 && ran >= o.stop_after)) state.save(student, optimizer, state_info());
+    if (step % o.checkpoint_every == 0 || (o.stop_after > 0 && ran >= o.stop_after)) save_step(state, student, optimizer, state_info());
     if (o.stop_after > 0 && ran >= o.stop_after && step < o.steps) {
       r.steps_done = step;
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
@@ -204,7 +187,7 @@ StudentTrainResult train_student(const std::function<ColbertStudent()>& initial,
   }
   if (progress) progress->finish();
   r.steps_done = step;
-  auto final_student = fs::exists(state.best()) ? ColbertStudent::load(state.best()) : std::move(student);
+  auto final_student = fs::exists(best_dir) ? ColbertStudent::load(best_dir) : std::move(student);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
   auto& info = final_student.config().info;
   info["training"] = {{"steps", r.steps_done},         {"best_step", r.best_step},
