@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   chromium libxml2-dev libpng-dev
-  openmpi-bin libcpp-httplib-dev
+  openmpi-bin libcpp-httplib-dev libboost-dev
 )
 
 missing=()

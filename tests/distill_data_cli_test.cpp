@@ -1,5 +1,7 @@
-// `relmoe distill-data` on small files: mined candidate ids carry the run's fingerprint, and a
-// candidates.tsv built from other inputs is refused instead of being reused.
+// `relmoe distill-data` on small files: mined candidate ids carry the run's fingerprint, a
+// candidates.tsv built from other inputs is refused instead of being reused, and the teacher's
+// scores come in shards that `relmoe merge` joins into the unsharded run's.
+#include "pipeline_support.hpp"
 #include "support.hpp"
 
 #include <gtest/gtest.h>
@@ -52,4 +54,45 @@ TEST(DistillDataCli, MinedIdsNameTheRunAndOtherInputsAreRefused) {
   auto refused = run("other_items.tsv", "a");
   EXPECT_NE(refused.status, 0);
   EXPECT_NE(refused.output.find("candidates.tsv: was built from other inputs"), std::string::npos) << refused.output;
+}
+
+TEST(DistillDataCli, TeacherScoresInShardsMergeIntoTheUnshardedRun) {
+  const auto dir = relmoe::test::scratch_dir() / "distill-shards";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto market = relmoe::test::tiny_markets()[0];
+  std::string queries = "id\tmarket\tlang\tquery\titem\tlabel\n", items = "item_id\ttitle\tmarket\n";
+  for (int q = 0; q < 6; ++q)
+    queries += "q" + std::to_string(q) + "\t" + market + "\ten\tred shoe " + std::to_string(q) + "\tred shoe\t1\n";
+  for (int i = 0; i < 30; ++i) items += "i" + std::to_string(i) + "\tred shoe lamp " + std::to_string(i) + "\t" + market + "\n";
+  write(dir / "queries.tsv", queries);
+  write(dir / "items.tsv", items);
+  const auto moe = relmoe::test::make_tiny_moe("distill_shards", relmoe::Routing::hard);
+  const auto run = [&](const std::string& out, const std::string& flags) {
+    return relmoe::test::run_command(relmoe::test::binary().string() + " distill-data --queries " +
+                                     (dir / "queries.tsv").string() + " --items " + (dir / "items.tsv").string() +
+                                     " --model " + moe.model.string() + " --quiet --threads 1 --out " +
+                                     (dir / out).string() + " " + flags);
+  };
+  auto whole = run("whole", "");
+  ASSERT_EQ(whole.status, 0) << whole.output;
+  for (const char* shard : {"0/2", "1/2"}) {
+    auto part = run("sharded", std::string("--shard ") + shard);
+    ASSERT_EQ(part.status, 0) << part.output;
+  }
+  EXPECT_TRUE(fs::exists(dir / "sharded/teacher.shard-0-of-2.tsv"));
+  EXPECT_FALSE(fs::exists(dir / "sharded/teacher.tsv"));
+  const auto merged = relmoe::test::run_command(
+      relmoe::test::binary().string() + " merge " + (dir / "sharded/teacher.shard-0-of-2.tsv").string() + " " +
+      (dir / "sharded/teacher.shard-1-of-2.tsv").string() + " --output " + (dir / "sharded/teacher.tsv").string());
+  ASSERT_EQ(merged.status, 0) << merged.output;
+  const auto want = relmoe::test::read_scores(dir / "whole/teacher.tsv");
+  const auto got = relmoe::test::read_scores(dir / "sharded/teacher.tsv");
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_GT(want.size(), 6u);  // own pairs and mined ones
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].first, want[i].first);
+    // Batches differ between the runs: f32 rounding, far below any teacher-score difference.
+    EXPECT_NEAR(std::stod(got[i].second), std::stod(want[i].second), 1e-5) << want[i].first;
+  }
 }

@@ -64,7 +64,7 @@ class ServeTest : public ::testing::Test {
 TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   ServiceOptions o;
   o.max_candidates = 20;
-  o.max_body_bytes = 4096;
+  o.http.max_body_bytes = 4096;
   start(o);
   // /rerank by ids: every candidate once, best first, calibrated probabilities.
   auto r = post("/rerank", R"({"query": "red shoe", "ids": ["item3", "item7", "item1"]})");
@@ -124,6 +124,19 @@ TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   }
 
   httplib::Client client("127.0.0.1", port_);
+  // The server's own refusals are JSON errors, counted in the metrics too: a head with more fields
+  // than allowed, an unknown route.
+  httplib::Headers fields;
+  for (int i = 0; i < 150; ++i) fields.emplace("X-" + std::to_string(i), "y");
+  const auto flooded = client.Post("/rerank", fields, "{}", "application/json");
+  ASSERT_TRUE(flooded);
+  EXPECT_EQ(flooded->status, 431);
+  EXPECT_NE(nlohmann::json::parse(flooded->body)["error"].get<std::string>().find("at most 100"), std::string::npos)
+      << flooded->body;
+  const auto unknown = client.Get("/nope");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(unknown->body)["error_type"], "NotFound");
   const auto health = client.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(nlohmann::json::parse(health->body)["items"], 50);
@@ -132,6 +145,10 @@ TEST_F(ServeTest, AnswersGoodRequestsAndRejectsBadOnesWithTheirStatus) {
   EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"400\"} 6"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/score\",status=\"400\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("relmoe_queue_depth 0"), std::string::npos);
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"unmatched\",status=\"431\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"unmatched\",status=\"404\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_requests_total{route=\"/rerank\",status=\"413\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("relmoe_open_connections "), std::string::npos) << metrics;
 }
 
 // An index whose vectors hold NaN or flipped bits is refused at open (its checksum); were it served

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <chrono>
 #include <fstream>
 #include <set>
 
@@ -191,6 +192,36 @@ TEST(StudentConfig, TokensBeyondTheEncodersPositionsAreRefused) {
   }
   config.query_tokens = 128;
   EXPECT_NO_THROW(ColbertStudent::from_base(test::shared_dir() / kTinyBert, config, 1));
+}
+
+// An index records the student that built it: another tokenizer gives other token ids, so it is
+// another student even with the same weights.
+TEST(StudentFingerprint, CoversTheTokenizer) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto dir = test::scratch_dir() / "fingerprinted-student";
+  fs::remove_all(dir);
+  ColbertStudent::from_base(test::shared_dir() / kTinyBert, small_config(), 1).save(dir);
+  const auto before = ColbertStudent::fingerprint(dir);
+  EXPECT_EQ(ColbertStudent::fingerprint(dir), before);
+  for (const auto& entry : fs::directory_iterator(dir / "tokenizer")) {
+    std::ofstream(entry.path(), std::ios::app) << "\n";
+    break;
+  }
+  EXPECT_NE(ColbertStudent::fingerprint(dir), before);
+}
+
+// Only the first item_tokens tokens are kept, so a 10 MB text is cut before it is tokenised (a
+// 200 MB body once held the model thread ~35 s): the same ids as its first 64 kB, at once.
+TEST(StudentTokens, AHugeTextIsCutBeforeItIsTokenised) {
+  RELMOE_REQUIRE_SHARED(kTinyBert);
+  const auto student = ColbertStudent::from_base(test::shared_dir() / kTinyBert, small_config(), 1);
+  std::string huge;
+  while (huge.size() < (10u << 20)) huge += "red leather shoe size " + std::to_string(huge.size() % 97) + " ";
+  const auto start = std::chrono::steady_clock::now();
+  const auto ids = student.item_ids(huge);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
+  EXPECT_EQ(ids, student.item_ids(huge.substr(0, 64 << 10)));
+  EXPECT_EQ(static_cast<std::int64_t>(ids.size()), small_config().item_tokens);
 }
 
 TEST(ItemIndex, ReopensResumesAndExtends) {

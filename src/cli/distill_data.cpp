@@ -1,6 +1,7 @@
 // `relmoe distill-data`: candidates for the student's teacher labels (each query's own pairs,
 // trigram-mined items, random in-market items) and, with --model, the teacher's scores for them
-// through the offline scorer (resumable: run the same command again).
+// through the offline scorer (resumable: run the same command again; shardable with --shard, the
+// shards joined by `relmoe merge` into teacher.tsv).
 #include "base/error.hpp"
 #include "base/hash.hpp"
 #include "cli/command.hpp"
@@ -11,6 +12,7 @@
 #include "io/pair_writer.hpp"
 #include "pipeline/score_output.hpp"
 #include "pipeline/scorer.hpp"
+#include "pipeline/shard.hpp"
 #include "runtime/compute.hpp"
 #include "student/candidate_mining.hpp"
 #include "text/read_file.hpp"
@@ -26,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct DistillArgs {
-  std::string queries, model, out;
+  std::string queries, model, out, shard;
   std::vector<std::string> items;
   MiningOptions mining;
   PairInput input;
@@ -82,14 +84,18 @@ int run_distill(DistillArgs a) {
   ScoreJob job;
   job.model = a.model;
   job.input = candidates;
-  job.output = out / "teacher.tsv";
   ScoreOptions o;
+  o.shard = parse_shard(a.shard);
+  job.output = shard_output_path(out / "teacher.tsv", o.shard);
   o.threads = a.threads;
   o.progress = !a.quiet;
   o.resume = fs::exists(manifest_path(job.output));
   const auto stats = score_pairs(job, o);
   if (!stats.already_finished) std::cerr << stats.summary();
   spdlog::info("distill-data: teacher scores in {}", job.output.string());
+  if (o.shard.count > 1)
+    spdlog::info("distill-data: when every shard is done: relmoe merge {}/teacher.shard-*-of-{}.tsv --output {}",
+                 out.string(), o.shard.count, (out / "teacher.tsv").string());
   return 0;
 }
 
@@ -104,6 +110,7 @@ const Register command{{"distill-data", "Candidates per query (own, trigram-mine
     app.add_option("--seed", a->mining.seed, "seed of the random candidates")->capture_default_str();
     app.add_option("--model", a->model, "MoE (or single-expert) model directory: score the candidates with it");
     app.add_option("--out", a->out, "directory for candidates.tsv and teacher.tsv")->required();
+    app.add_option("--shard", a->shard, "I/N: score only this shard of the candidates (teacher.shard-I-of-N.tsv), or auto");
     add_threads_option(app, a->threads);
     app.add_flag("--quiet", a->quiet, "no progress bar");
     return [a] { return run_distill(*a); };

@@ -8,8 +8,7 @@
 #include "base/error.hpp"
 #include "eval/report.hpp"
 #include "io/feature_store.hpp"
-#include "moe/dataset.hpp"
-#include "moe/model_io.hpp"
+#include "moe/model_eval.hpp"
 #include "runtime/compute.hpp"
 
 #include <iostream>
@@ -57,11 +56,7 @@ int run(const EvalArgs& a) {
   if (!a.single.empty()) {
     input = single_expert_input(store, a.single, pairs, a.data);
   } else {
-    auto model = load_model(a.model);
-    if (a.budget) model->set_budget(*a.budget);
-    const auto set = make_pair_set(store, pairs, model->config, a.data, true);
-    auto pred = predict(model, store, set);
-    input = {pred.scores, set.labels, set.market_names, model->config.experts, pred.active, model->config.costs};
+    input = model_eval_input(a.model, store, pairs, a.data, a.budget);
   }
   if (!a.scores.empty()) {
     ScoredPairs scored{{}, input.markets, input.labels, input.scores};

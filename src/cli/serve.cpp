@@ -24,6 +24,7 @@ struct ServeArgs {
   ServiceOptions service;
   int threads = 0;
   long timeout_ms = 5000;
+  long request_timeout_ms = 10000, idle_timeout_ms = 5000, drain_timeout_ms = 5000;
 };
 
 int run_serve(ServeArgs& a) {
@@ -36,6 +37,9 @@ int run_serve(ServeArgs& a) {
       fail("--index", a.index + " was built by another student; rebuild it with `relmoe student index`");
   }
   a.service.timeout = std::chrono::milliseconds(a.timeout_ms);
+  a.service.http.request_timeout = std::chrono::milliseconds(a.request_timeout_ms);
+  a.service.http.idle_timeout = std::chrono::milliseconds(a.idle_timeout_ms);
+  a.service.http.drain_timeout = std::chrono::milliseconds(a.drain_timeout_ms);
   RerankService service(student, index ? &*index : nullptr, a.service);
   const int port = service.bind();
   std::signal(SIGTERM, on_signal);
@@ -52,7 +56,7 @@ int run_serve(ServeArgs& a) {
   service.serve();
   done = true;
   watcher.join();
-  spdlog::info("stopped; every accepted request was answered");
+  spdlog::info("stopped");
   return 0;
 }
 
@@ -64,15 +68,40 @@ const Register command{{"serve", "Serve the ColBERT student over HTTP: /rerank, 
     app.add_option("--host", a->service.host, "address to listen on")->capture_default_str();
     app.add_option("--port", a->service.port, "port (0: any free port)")->capture_default_str();
     add_threads_option(app, a->threads, "model threads");
-    app.add_option("--http-threads", a->service.http_threads, "connection threads")->capture_default_str();
+    app.add_option("--io-threads", a->service.io_threads, "threads reading and writing every connection")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    app.add_option("--http-threads", a->service.http_threads, "threads running requests already read (each waits for its jobs)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    app.add_option("--max-connections", a->service.http.max_connections, "open connections (beyond: closed at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
     app.add_option("--queue", a->service.batcher.queue_capacity, "jobs waiting at most (beyond: 429)")
         ->capture_default_str();
     app.add_option("--batch-tokens", a->service.batcher.token_budget, "query and text tokens per model batch")
         ->capture_default_str();
     app.add_option("--max-candidates", a->service.max_candidates, "texts or ids per request (beyond: 413)")
         ->capture_default_str();
-    app.add_option("--max-body", a->service.max_body_bytes, "request body bytes (beyond: 413)")->capture_default_str();
-    app.add_option("--timeout-ms", a->timeout_ms, "per-request timeout (beyond: 503)")->capture_default_str();
+    app.add_option("--max-body", a->service.http.max_body_bytes, "request body bytes, chunked ones too (beyond: 413)")
+        ->capture_default_str();
+    app.add_option("--max-header-bytes", a->service.http.max_header_bytes, "request head bytes (beyond: 431)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 24));
+    app.add_option("--max-headers", a->service.http.max_header_fields, "request head fields (beyond: 431)")
+        ->capture_default_str();
+    app.add_option("--timeout-ms", a->timeout_ms, "a request's wait for the model (beyond: 503)")->capture_default_str();
+    app.add_option("--request-timeout-ms", a->request_timeout_ms,
+                   "time to receive a request's head and body from its first byte (beyond: closed)")
+        ->capture_default_str()
+        ->check(CLI::Range(1L, 3600000L));
+    app.add_option("--idle-timeout-ms", a->idle_timeout_ms, "keep-alive wait for the next request (beyond: closed)")
+        ->capture_default_str()
+        ->check(CLI::Range(1L, 3600000L));
+    app.add_option("--drain-timeout-ms", a->drain_timeout_ms,
+                   "on SIGTERM, time to answer the requests already read before closing what is left")
+        ->capture_default_str()
+        ->check(CLI::Range(0L, 600000L));
     return [a] { return run_serve(*a); };
   }}};
 

@@ -230,7 +230,7 @@ std::vector<FlowExpert> default_experts(const RunLayout& layout, std::uint64_t s
     o.steps = steps;
     o.batch_size = batch;
     o.seed = seed;
-    return FlowExpert{{o.arch + "-" + o.size, {}, 0}, o};
+    return FlowExpert{{o.arch + "-" + o.size, {}, 0}, o, std::nullopt};
   };
   // Step counts keep all three within about four minutes on two cores.
   return {recipe("qwen2", "tiny", "spm-bpe:2000", 200, 400, 32), recipe("llama", "tiny", "spm-bpe:1000", 0, 400, 32),
@@ -244,7 +244,7 @@ Json run_flow(const FlowOptions& o) {
   data_stage(o, layout, log);
   auto experts = o.experts;
   const bool has_lexical = std::any_of(experts.begin(), experts.end(), [](const auto& e) { return e.dir == kBuiltinLexical; });
-  if (o.lexical && !has_lexical) experts.push_back({{"lexical", kBuiltinLexical}, std::nullopt});
+  if (o.lexical && !has_lexical) experts.push_back({{"lexical", kBuiltinLexical}, std::nullopt, std::nullopt});
   const auto specs = experts_stage(experts, layout, log);
 
   const auto train = read_pairs(layout.train()), dev = read_pairs(layout.dev()), test = read_pairs(layout.test());

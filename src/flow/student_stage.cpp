@@ -5,8 +5,7 @@
 #include "expert_training/spm_train.hpp"
 #include "flow/ablation.hpp"
 #include "io/json_file.hpp"
-#include "moe/dataset.hpp"
-#include "moe/model_io.hpp"
+#include "moe/model_eval.hpp"
 #include "student/pair_scoring.hpp"
 #include "student/student_trainer.hpp"
 
@@ -23,11 +22,9 @@ namespace {
 // The variant's probability per training pair id, from the feature store.
 std::unordered_map<std::string, double> teacher_from_store(const fs::path& model_dir, const FeatureStore& store,
                                                            const std::vector<Pair>& train) {
-  auto model = load_model(model_dir);
-  const auto set = make_pair_set(store, train, model->config, "train data", true);
-  const auto pred = predict(model, store, set);
+  const auto in = model_eval_input(model_dir, store, train, "train data");
   std::unordered_map<std::string, double> out;
-  for (std::size_t i = 0; i < train.size(); ++i) out[train[i].id] = 1 / (1 + std::exp(-pred.scores[i]));
+  for (std::size_t i = 0; i < train.size(); ++i) out[train[i].id] = 1 / (1 + std::exp(-in.scores[i]));
   return out;
 }
 

@@ -1,20 +1,14 @@
 #include "io/feature_store.hpp"
 
 #include "base/error.hpp"
-#include "io/json_file.hpp"
 #include "io/durable_file.hpp"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "io/json_file.hpp"
+#include "io/mapped_file.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -40,8 +34,6 @@ std::int64_t elem_size(torch::ScalarType t) { return t == torch::kFloat32 ? 4 : 
 
 fs::path data_path(const fs::path& dir, const std::string& name) { return dir / (name + ".bin"); }
 fs::path score_path(const fs::path& dir, const std::string& name) { return dir / (name + ".score.bin"); }
-
-std::string sys_error() { return std::strerror(errno); }
 
 std::string how_run(const ExpertRecord& e) { return relmoe::how_run(e.run_dtype, e.prompt_tokens); }
 
@@ -76,9 +68,7 @@ Manifest read_manifest(const fs::path& dir) {
   const std::string where = path.string();
   const json j = read_json_file(path);
   try {
-    if (j.value("format", "") != kFormat) fail(where, std::string("'format' is not ") + kFormat);
-    if (j.at("version").get<int>() != kVersion)
-      fail(where, "unsupported version " + j.at("version").dump());
+    require_format(j, where, kFormat, kVersion);
     Manifest m;
     m.rows = j.at("rows").get<std::int64_t>();
     for (const auto& e : j.at("experts")) {
@@ -254,36 +244,14 @@ void FeatureStoreWriter::write_manifest() const {
 
 namespace {
 
-// A read-only mapping of a file's first `bytes` bytes.
-struct Mapping {
-  void* base = nullptr;
-  std::size_t bytes = 0;
-  Mapping(const fs::path& path, std::int64_t need) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) fail(path.string(), "cannot open: " + sys_error());
-    struct stat st {};
-    ::fstat(fd, &st);
-    if (st.st_size < need) {
-      ::close(fd);
-      fail(path.string(), "is truncated: " + std::to_string(st.st_size) + " bytes, the manifest needs " +
-                              std::to_string(need));
-    }
-    bytes = static_cast<std::size_t>(need);
-    if (bytes > 0) {
-      base = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-      if (base == MAP_FAILED) {
-        ::close(fd);
-        fail(path.string(), "mmap failed: " + sys_error());
-      }
-    }
-    ::close(fd);
-  }
-  ~Mapping() {
-    if (base) ::munmap(base, bytes);
-  }
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-};
+// The file mapped, holding at least the `need` bytes its manifest commits.
+std::shared_ptr<MappedFile> map_committed(const fs::path& path, std::int64_t need) {
+  auto file = MappedFile::open(path);
+  if (static_cast<std::int64_t>(file->size()) < need)
+    fail(path.string(), "is truncated: " + std::to_string(file->size()) + " bytes, the manifest needs " +
+                            std::to_string(need));
+  return file;
+}
 
 }  // namespace
 
@@ -293,7 +261,7 @@ struct FeatureStore::Impl {
   std::vector<std::string> ids;
   std::unordered_map<std::string, std::int64_t> row_of;
   std::vector<ExpertColumn> experts;
-  std::vector<std::unique_ptr<Mapping>> data, score;
+  std::vector<std::shared_ptr<MappedFile>> data, score;
   std::vector<torch::Tensor> data_t, score_t;  // aliases of the mappings
 };
 
@@ -312,14 +280,14 @@ FeatureStore FeatureStore::open(const fs::path& dir) {
       fail((dir / "ids.txt").string(), "duplicate pair id '" + impl->ids[i] + "'");
   for (const auto& c : m.experts) {
     const std::int64_t n = c.rows_complete;
-    impl->data.push_back(std::make_unique<Mapping>(data_path(dir, c.name), n * c.width * elem_size(c.dtype)));
+    impl->data.push_back(map_committed(data_path(dir, c.name), n * c.width * elem_size(c.dtype)));
     auto opts = torch::TensorOptions().dtype(c.dtype);
     impl->data_t.push_back(n == 0 ? torch::empty({0, c.width}, opts)
-                                  : torch::from_blob(impl->data.back()->base, {n, c.width}, opts));
+                                  : torch::from_blob(impl->data.back()->data(), {n, c.width}, opts));
     if (c.has_score) {
-      impl->score.push_back(std::make_unique<Mapping>(score_path(dir, c.name), n * 4));
+      impl->score.push_back(map_committed(score_path(dir, c.name), n * 4));
       impl->score_t.push_back(n == 0 ? torch::empty({0}, torch::kFloat32)
-                                     : torch::from_blob(impl->score.back()->base, {n}, torch::kFloat32));
+                                     : torch::from_blob(impl->score.back()->data(), {n}, torch::kFloat32));
     } else {
       impl->score.push_back(nullptr);
       impl->score_t.emplace_back();

@@ -42,9 +42,7 @@ std::vector<Item> read_items(const std::filesystem::path& path) {
     Item item{field(id_col), field(text_col), field(market_col)};
     if (item.text.empty()) fail(where, "the item text is empty");
     if (item.text.size() > kMaxItemBytes) {
-      std::size_t end = kMaxItemBytes;
-      while (end > 0 && (static_cast<unsigned char>(item.text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
-      item.text.resize(end);
+      item.text.resize(utf8::prefix(item.text, kMaxItemBytes).size());
       ++cut;
     }
     if (item.id.empty()) item.id = item.text;

@@ -30,4 +30,13 @@ void write_json_file(const std::filesystem::path& path, const nlohmann::json& js
 
 void write_text_file(const std::filesystem::path& path, const std::string& text) { write_atomically(path, text); }
 
+void require_format(const nlohmann::json& j, const std::string& where, const std::string& format, int version,
+                    const std::string& hint) {
+  const bool ok = j.is_object() && j.contains("format") && j["format"] == format && j.contains("version") &&
+                  j["version"].is_number_integer() && j["version"] == version;
+  if (!ok)
+    fail(where, "is not a " + format + " manifest of version " + std::to_string(version) +
+                    (hint.empty() ? "" : " (" + hint + ")"));
+}
+
 }  // namespace relmoe

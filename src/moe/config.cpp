@@ -1,6 +1,7 @@
 #include "moe/config.hpp"
 
 #include "base/error.hpp"
+#include "io/json_file.hpp"
 
 #include <algorithm>
 #include <set>
@@ -150,8 +151,7 @@ nlohmann::json to_json(const MoeConfig& c) {
 
 MoeConfig config_from_json(const nlohmann::json& j, const std::string& where) {
   try {
-    if (j.value("format", "") != "relmoe-moe") fail(where, "'format' is not relmoe-moe");
-    if (j.at("version").get<int>() != 1) fail(where, "unsupported version " + j.at("version").dump());
+    require_format(j, where, "relmoe-moe", 1);
     MoeConfig c;
     c.experts = j.at("experts").get<std::vector<std::string>>();
     c.widths = j.at("widths").get<std::vector<std::int64_t>>();

@@ -84,8 +84,7 @@ ScoreManifest read_score_manifest(const fs::path& output) {
   const fs::path path = manifest_path(output);
   const json j = read_json_file(path, "is this the output of `relmoe score`?");
   try {
-    if (j.value("format", "") != kFormat) fail(path.string(), std::string("'format' is not ") + kFormat);
-    if (j.at("version").get<int>() != kVersion) fail(path.string(), "unsupported version " + j.at("version").dump());
+    require_format(j, path.string(), kFormat, kVersion);
     ScoreManifest m;
     m.run = j.at("run");
     const auto& c = j.at("committed");

@@ -26,6 +26,11 @@ void Metrics::record_batch(std::size_t jobs) {
   batches_.observe(kBatchBounds, static_cast<double>(jobs));
 }
 
+void Metrics::record_refused_connection() {
+  std::lock_guard lock(mutex_);
+  ++refused_connections_;
+}
+
 namespace {
 
 template <class H, std::size_t N>
@@ -44,7 +49,7 @@ void write_histogram(std::ostringstream& out, const std::string& name, const std
 
 }  // namespace
 
-std::string Metrics::render(std::int64_t queue_depth) const {
+std::string Metrics::render(std::int64_t queue_depth, std::int64_t open_connections) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
   out << "# HELP relmoe_requests_total HTTP requests by route and status.\n# TYPE relmoe_requests_total counter\n";
@@ -57,6 +62,11 @@ std::string Metrics::render(std::int64_t queue_depth) const {
   write_histogram(out, "relmoe_batch_jobs", "", batches_, kBatchBounds);
   out << "# HELP relmoe_queue_depth Jobs waiting for the model.\n# TYPE relmoe_queue_depth gauge\n"
       << "relmoe_queue_depth " << queue_depth << "\n";
+  out << "# HELP relmoe_open_connections Client connections open now.\n# TYPE relmoe_open_connections gauge\n"
+      << "relmoe_open_connections " << open_connections << "\n";
+  out << "# HELP relmoe_refused_connections_total Connections closed at once: the cap was reached.\n"
+      << "# TYPE relmoe_refused_connections_total counter\n"
+      << "relmoe_refused_connections_total " << refused_connections_ << "\n";
   return out.str();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The service's Prometheus metrics: requests by route and status, latency histograms by route,
-// batch sizes, and the queue depth (read when rendered).
+// batch sizes, connections refused at the cap, and the queue depth and open connections (read when
+// rendered).
 #include <array>
 #include <cstdint>
 #include <map>
@@ -14,8 +15,9 @@ class Metrics {
  public:
   void record_request(const std::string& route, int status, double seconds);
   void record_batch(std::size_t jobs);
+  void record_refused_connection();
   // The exposition text (text/plain; version=0.0.4).
-  std::string render(std::int64_t queue_depth) const;
+  std::string render(std::int64_t queue_depth, std::int64_t open_connections) const;
 
   static constexpr std::array<double, 12> kLatencyBounds{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05,
                                                          0.1,   0.2,    0.5,   1,    2,    5};
@@ -33,6 +35,7 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::int64_t> requests_;
   std::map<std::string, Histogram<kLatencyBounds.size()>> latency_;
   Histogram<kBatchBounds.size()> batches_;
+  std::int64_t refused_connections_ = 0;
 };
 
 }  // namespace relmoe

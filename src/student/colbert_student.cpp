@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/hash.hpp"
 #include "text/read_file.hpp"
+#include "text/utf8.hpp"
 #include "io/checkpoint.hpp"
 #include "io/durable_file.hpp"
 #include "io/json_file.hpp"
@@ -147,10 +148,12 @@ ColbertStudent ColbertStudent::load(const fs::path& dir) {
 }
 
 std::string ColbertStudent::fingerprint(const fs::path& dir) {
+  // The tokenizer is part of the student: an index built with other token ids is another index.
+  std::uint64_t h = hash64(read_file(dir / "head.safetensors")) ^ hash64(read_file(dir / "encoder" / "model.safetensors"));
+  for (const auto& file : tokenizer_files_at(dir / "tokenizer"))
+    h = h * 0x100000001b3ULL ^ hash64(file.filename().string() + '\0' + read_file(file));
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(hash64(read_file(dir / "head.safetensors")) ^
-                                                hash64(read_file(dir / "encoder" / "model.safetensors"))));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;
 }
 
@@ -169,7 +172,10 @@ void ColbertStudent::save(const fs::path& dir) const {
 
 std::vector<TokenId> ColbertStudent::marked(const std::string& text, const std::vector<TokenId>& marker,
                                             std::int64_t limit) const {
-  auto body = tokenizer_->encode(text, false);
+  // Only the first `limit` tokens are kept, so a huge text is cut before it is tokenised: to
+  // kBytesPerToken bytes per token kept, which cuts nothing those tokens need unless they average
+  // more (WordPiece makes a word of over 100 characters one [UNK]).
+  auto body = tokenizer_->encode(std::string(utf8::prefix(text, static_cast<std::size_t>(limit) * kBytesPerToken)), false);
   std::vector<TokenId> ids;
   if (cls_) ids.push_back(*cls_);
   ids.insert(ids.end(), marker.begin(), marker.end());

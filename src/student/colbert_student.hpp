@@ -72,6 +72,7 @@ class ColbertStudent {
                  const std::vector<std::filesystem::path>& tokenizer_files, StudentConfig config);
   void resolve_special_ids();
   std::vector<TokenId> marked(const std::string& text, const std::vector<TokenId>& marker, std::int64_t limit) const;
+  static constexpr std::size_t kBytesPerToken = 512;
   torch::Tensor project(const torch::Tensor& hidden) const;
 
   Encoder encoder_;

@@ -42,11 +42,9 @@ constexpr std::int64_t kMaxCount = std::int64_t{1} << 40;
 constexpr std::int64_t kMaxDim = 1 << 16;
 
 Committed read_committed(const nlohmann::json& m, const fs::path& file) {
-  if (!m.is_object()) fail(file.string(), "is not an item index manifest (expected a JSON object)");
+  require_format(m, file.string(), kFormat, kVersion,
+                 "an index from an older relmoe: build it again with `relmoe student index`");
   const ConfigFields f(m, file.string());
-  if (f.string_or("format", "") != kFormat || !m.contains("version") || m["version"] != kVersion)
-    fail(file.string(), "is not a " + std::string(kFormat) + " manifest of version " + std::to_string(kVersion) +
-                            " (an index from an older relmoe: build it again with `relmoe student index`)");
   Committed c;
   c.vectors_checksum = f.string_or("vectors_checksum", "");
   c.lengths_checksum = f.string_or("lengths_checksum", "");

@@ -28,6 +28,14 @@ char32_t decode(std::string_view text, std::size_t& pos);
 
 void append(std::string& out, char32_t code_point);
 
+// The longest prefix of `text` within `max_bytes` that does not split a character.
+inline std::string_view prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return text.substr(0, end);
+}
+
 }  // namespace relmoe::utf8
 
 namespace relmoe::unicode {
