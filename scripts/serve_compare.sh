@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # `relmoe serve` under `relmoe loadtest` for two relmoe binaries side by side in one run (say, the
 # build before a change to serve/ and after it), alternated round by round on one student and
-# index: requests/s, p50 and p99 per concurrency, and the server's peak RSS. The load generator is
-# always the second binary's.
-# Usage: scripts/serve_compare.sh BIN_A BIN_B STUDENT INDEX QUERIES [rounds=2] [concurrency=1,8,64]
+# index: requests/s, p50 and p99 per concurrency, and the server's peak RSS. Each binary serves
+# the index it built (an index records the student's fingerprint as its builder computes it); the
+# load generator is always the second binary's.
+# Usage: scripts/serve_compare.sh BIN_A INDEX_A BIN_B INDEX_B STUDENT QUERIES [rounds=2] [concurrency=1,8,64]
 set -euo pipefail
-a=$1 b=$2 student=$3 index=$4 queries=$5 rounds=${6:-2} concurrency=${7:-1,8,64}
+a=$1 index_a=$2 b=$3 index_b=$4 student=$5 queries=$6 rounds=${7:-2} concurrency=${8:-1,8,64}
 port=18190
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for ((r = 1; r <= rounds; ++r)); do
   for bin in "$a" "$b"; do
     name=$([[ $bin == "$a" ]] && echo A || echo B)
+    index=$([[ $bin == "$a" ]] && echo "$index_a" || echo "$index_b")
     /usr/bin/time -f "%M" -o "$out/rss" "$bin" serve --student "$student" --index "$index" --port $port --threads 2 \
       > "$out/serve.log" 2>&1 &
     server=$!
@@ -19,7 +21,7 @@ for ((r = 1; r <= rounds; ++r)); do
       curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break
       sleep 0.1
     done
-    "$b" loadtest --port $port --index "$index" --queries "$queries" --concurrency "$concurrency" --requests 3000 \
+    "$b" loadtest --port $port --index "$index_b" --queries "$queries" --concurrency "$concurrency" --requests 3000 \
       --out "$out/load.json" > /dev/null
     kill -TERM $server
     wait $server || true

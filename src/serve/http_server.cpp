@@ -295,9 +295,9 @@ void HttpServer::State::on_accept(const beast::error_code& ec, tcp::socket socke
   std::unique_lock lock(mutex);
   if (sessions.size() >= limits.max_connections) {
     lock.unlock();
+    if (hooks.connection_refused) hooks.connection_refused();  // counted before the client can see it
     beast::error_code ignored;
     socket.close(ignored);
-    if (hooks.connection_refused) hooks.connection_refused();
   } else {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // an answer is two writes: Nagle would delay it
