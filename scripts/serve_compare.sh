@@ -23,7 +23,7 @@ for ((r = 1; r <= rounds; ++r)); do
     done
     "$b" loadtest --port $port --index "$index_b" --queries "$queries" --concurrency "$concurrency" --requests 3000 \
       --out "$out/load.json" > /dev/null
-    kill -TERM $server
+    pkill -TERM -P $server  # the server itself, under /usr/bin/time
     wait $server || true
     python3 - "$out/load.json" "$name" "$r" "$(cat "$out/rss")" <<'PY'
 import json, sys
